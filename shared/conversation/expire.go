@@ -1,0 +1,36 @@
+package conversation
+
+import "time"
+
+// Expire reports whether sweep should close c for inactivity (then it calls
+// CloseBySystem). It changes nothing itself.
+//
+// Persistent conversations expire InactivityTimeout (default 30 days) after
+// their last message, whoever sent it and whether or not anyone is connected:
+// they are meant to outlive connections, so only silence ends them.
+//
+// Live chats never expire while the customer is connected, and expire
+// InactivityTimeout (default 20 minutes) after the customer's last connection
+// closed (customerLeftAt). When that moment is unknown (zero), the customer's
+// last message, or failing that the creation, stands in for it so an
+// abandoned chat still ends.
+func (c *Conversation) Expire(ws Workstream, now time.Time, customerConnected bool, customerLeftAt time.Time) bool {
+	if c.Status == Closed {
+		return false
+	}
+	ws.Mode = c.Mode // the conversation's mode decides the default
+	ws = ws.WithDefaults()
+	var since time.Time
+	switch c.Mode {
+	case Persistent:
+		since = later(c.CreatedAt, c.LastMessageAt)
+	case Live:
+		if customerConnected {
+			return false
+		}
+		since = later(later(c.CreatedAt, c.LastCustomerMessageAt), customerLeftAt)
+	default:
+		return false
+	}
+	return ws.InactivityTimeout > 0 && !since.IsZero() && now.Sub(since) >= ws.InactivityTimeout
+}

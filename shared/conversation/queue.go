@@ -1,0 +1,18 @@
+package conversation
+
+import (
+	"cmp"
+	"slices"
+)
+
+// SortQueue orders queued conversations for assignment: oldest QueuedAt
+// first, so a requeued conversation waits its turn behind those queued
+// before it; ties by ID so the order is the same on every run.
+func SortQueue(cs []*Conversation) {
+	slices.SortStableFunc(cs, func(a, b *Conversation) int {
+		if c := a.QueuedAt.Compare(b.QueuedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}

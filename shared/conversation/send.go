@@ -1,0 +1,61 @@
+package conversation
+
+import (
+	"fmt"
+	"time"
+)
+
+// SendEffect is what a Send did besides taking a seq, so the caller knows
+// whom to notify and whether to try assigning the conversation.
+type SendEffect struct {
+	Seq int64 // the new message's seq: LastSeq+1, gap-free
+	// Returned: the customer came back to a waiting conversation; it is now
+	// Returned and its agent keeps it (notify the agent: customer_returned).
+	Returned bool
+	// Requeued: the customer came back to a waiting conversation of a
+	// workstream that does not keep the same agent; it is Queued again, with
+	// no agent, and any agent may get it.
+	Requeued bool
+}
+
+// Send records that by sends a message in c and returns its seq. The caller
+// has validated the text and checked the clientMessageId for a resend, which
+// must not reach Send (it would take a second seq).
+//
+// The customer may write in any open status: writing to a waiting
+// conversation is what brings it back to the agent. The agent may write only
+// while the conversation is Active, i.e. picked up and counted against its
+// capacity. A closed conversation takes nothing: the customer's caller starts
+// a new one instead.
+func (c *Conversation) Send(by Participant, ws Workstream, now time.Time) (SendEffect, error) {
+	if !c.Visible(by) {
+		return SendEffect{}, fmt.Errorf("send in %s: %w", c.ID, ErrNotFound)
+	}
+	if ws.ID != "" && ws.ID != c.Workstream {
+		return SendEffect{}, fmt.Errorf("send in %s: workstream %s is not the conversation's %s: %w", c.ID, ws.ID, c.Workstream, ErrInvalid)
+	}
+	if c.Status == Closed {
+		return SendEffect{}, fmt.Errorf("send in %s: conversation is closed: %w", c.ID, ErrConflict)
+	}
+	eff := SendEffect{Seq: c.LastSeq + 1}
+	if by.Role == AgentRole {
+		if c.Status != Active {
+			return SendEffect{}, fmt.Errorf("send in %s from %s: pick it up first: %w", c.ID, c.Status, ErrConflict)
+		}
+	} else if c.Status == Waiting {
+		if ws.KeepSameAgent {
+			c.Status, c.ReturnedAt = Returned, now
+			eff.Returned = true
+		} else {
+			c.Status, c.Agent, c.QueuedAt = Queued, nil, now
+			eff.Requeued = true
+		}
+	}
+	c.LastSeq = eff.Seq
+	c.LastMessageAt = now
+	if by.Role == Customer {
+		c.LastCustomerMessageAt = now
+	}
+	c.touch(now)
+	return eff, nil
+}
