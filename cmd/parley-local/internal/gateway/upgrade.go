@@ -1,0 +1,165 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/gobwas/ws"
+)
+
+// serveUpgrade accepts a WebSocket connection the way API Gateway does: the
+// upgrade waits for the authorizer and $connect, and a refused connection is
+// answered with a plain HTTP status, never upgraded.
+func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	if status, msg := checkHandshake(r); status != 0 {
+		if status == http.StatusUpgradeRequired {
+			w.Header().Set("Sec-WebSocket-Version", "13")
+		}
+		http.Error(w, msg, status)
+		return
+	}
+	if !g.flight.tryAdd() {
+		http.Error(w, "the local gateway is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer g.flight.done()
+
+	// A client that hangs up does not cancel a Lambda invocation in AWS,
+	// so the invocations must not inherit the request's cancellation.
+	ctx := context.WithoutCancel(r.Context())
+	u := newUpgrade(r, at)
+	c := &conn{
+		g:           g,
+		id:          u.connectionID,
+		connectedAt: at,
+		host:        u.host,
+		sourceIP:    u.sourceIP,
+		userAgent:   u.userAgent,
+		lastActive:  at,
+		done:        make(chan struct{}),
+	}
+	if g.cfg.Authorizer != nil {
+		status, authz := g.authorize(ctx, u)
+		if status != 0 {
+			refuse(w, status)
+			return
+		}
+		c.authorizer = authz
+	}
+
+	subprotocol, status := g.connect(ctx, c, u)
+	if status != 0 {
+		if status == http.StatusBadGateway {
+			refuse(w, status)
+		} else {
+			// Only the status reaches the client; API Gateway drops the body.
+			w.WriteHeader(status)
+		}
+		return
+	}
+
+	up := ws.HTTPUpgrader{}
+	if subprotocol != "" {
+		up.Header = http.Header{"Sec-WebSocket-Protocol": {subprotocol}}
+	}
+	nc, rw, _, err := up.Upgrade(r, w)
+	if err != nil {
+		g.log.Warn("upgrade failed after $connect accepted", "connectionId", c.id, "error", err)
+		if nc != nil {
+			_ = nc.Close()
+		}
+		// $connect has run, so the integration believes the connection
+		// exists; $disconnect tells it otherwise.
+		c.end(closeAbnormal, "")
+		return
+	}
+	c.nc, c.br, c.bw = nc, rw.Reader, rw.Writer
+	if !g.register(c) {
+		// Shutdown began while $connect ran and did not see this
+		// connection: close it the way Shutdown closed the others.
+		c.closeWith(closeGoingAway, reasonGoingAway, closeGoingAway, reasonGoingAway)
+	}
+	g.flight.add() // the reader; its done is in serve
+	go c.serve()
+}
+
+// connect runs $connect. It returns the subprotocol to confirm, or the
+// status refusing the upgrade: the integration's own non-2xx status, or 502
+// when the function fails or returns something that is not a proxy response
+// (a Lambda crash on $connect was reported as 502, serverless-websockets-plugin#13).
+func (g *Gateway) connect(ctx context.Context, c *conn, u *upgrade) (subprotocol string, status int) {
+	rt, ok := g.cfg.Routes[RouteConnect]
+	if !ok || rt.Function == nil {
+		return "", 0 // no $connect route: API Gateway accepts every connection
+	}
+	out, err := g.invoke(ctx, rt.Function, RouteConnect, c.id, u.requestID, c.connectEvent(u))
+	if err != nil {
+		return "", http.StatusBadGateway
+	}
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode < 200 || resp.StatusCode > 599 {
+		g.log.Error("$connect returned no usable statusCode", "connectionId", c.id, "requestId", u.requestID,
+			"result", truncate(string(out), 200), "error", err)
+		return "", http.StatusBadGateway
+	}
+	if resp.StatusCode/100 != 2 {
+		return "", resp.StatusCode
+	}
+	return responseHeader(resp, "Sec-WebSocket-Protocol"), 0
+}
+
+// responseHeader finds a header in a proxy response, case-insensitively,
+// in headers or multiValueHeaders.
+func responseHeader(resp events.APIGatewayProxyResponse, name string) string {
+	for k, v := range resp.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	for k, v := range resp.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return strings.Join(v, ", ")
+		}
+	}
+	return ""
+}
+
+// checkHandshake rejects requests that are not WebSocket handshakes before
+// any function runs, so a stray GET never reaches the authorizer.
+func checkHandshake(r *http.Request) (status int, msg string) {
+	switch {
+	case r.Method != http.MethodGet:
+		return http.StatusMethodNotAllowed, "WebSocket handshakes use GET"
+	case !r.ProtoAtLeast(1, 1):
+		return http.StatusBadRequest, "WebSocket handshakes need HTTP/1.1"
+	case !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || !hasToken(r.Header.Get("Connection"), "upgrade"):
+		return http.StatusUpgradeRequired, "this is a WebSocket endpoint"
+	case len(r.Header.Get("Sec-WebSocket-Key")) != 24:
+		return http.StatusBadRequest, "missing or malformed Sec-WebSocket-Key"
+	case r.Header.Get("Sec-WebSocket-Version") != "13":
+		return http.StatusUpgradeRequired, fmt.Sprintf("unsupported Sec-WebSocket-Version %q", r.Header.Get("Sec-WebSocket-Version"))
+	}
+	return 0, ""
+}
+
+func hasToken(header, token string) bool {
+	for _, t := range strings.Split(header, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), token) {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
