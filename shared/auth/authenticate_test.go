@@ -23,11 +23,11 @@ const (
 // fixture is three websites and an agent identity provider, each with its
 // own JWKS server, and an Authenticator trusting them.
 type fixture struct {
-	k                            testKeys
+	k                           testKeys
 	shop, other, single, agents *jwksServer
-	clock                        *clock
-	auth                         *auth.Authenticator
-	shopJWK                      map[string]any // shop-rsa as served
+	clock                       *clock
+	auth                        *auth.Authenticator
+	shopJWK                     map[string]any // shop-rsa as served
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -48,6 +48,13 @@ func newFixture(t *testing.T) *fixture {
 		map[string]any{"kty": "oct", "kid": "oct", "k": b64([]byte("shared secret"))},
 		jwk(k.rsaB, "published-private", map[string]any{"d": b64(k.rsaB.D.Bytes())}),
 		jwk(k.rsaB, "keyops-encrypt", map[string]any{"key_ops": []string{"encrypt"}}),
+		jwk(k.rsaB, "even-e", map[string]any{"e": b64([]byte{1, 0, 0})}),
+		jwk(k.rsaB, "bad-n", map[string]any{"n": "n/a"}),
+		jwk(k.ecB, "short-x", map[string]any{"x": b64(make([]byte, 31))}),
+		jwk(k.ecB, "off-curve", map[string]any{"y": b64(make([]byte, 32))}),
+		map[string]any{"kty": "RSA", "kid": "invalid-json", "n": 5},
+		// Padding is tolerated in key material, which comes from a trusted URL.
+		jwk(k.rsaA, "padded", map[string]any{"n": b64(k.rsaA.N.Bytes()) + "=="}),
 	)
 	f.other = newJWKSServer(t, jwk(k.rsaB, "other-rsa", nil))
 	f.single = newJWKSServer(t, jwk(k.rsaA, "", map[string]any{"kid": nil}))
@@ -118,6 +125,7 @@ func TestAuthenticate(t *testing.T) {
 			want: auth.Identity{Role: auth.Customer, UserID: "alice", Name: "alice", Widget: "w1"}},
 		{name: "customer aud as one-element array", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"aud": []string{"w1"}}), shopRS), want: alice},
 		{name: "JWK without alg and use", token: jws(hdr("RS256", "no-alg-no-use"), customerClaims(nil), rs256(k.rsaB)), want: alice},
+		{name: "JWK with padded n", token: jws(hdr("RS256", "padded"), customerClaims(nil), shopRS), want: alice},
 		{name: "no kid, set of one key", token: jws(hdr("RS256", ""), customerClaims(map[string]any{"iss": singleIss, "aud": "single"}), shopRS),
 			want: auth.Identity{Role: auth.Customer, UserID: "alice", Name: "Alice", Widget: "single"}},
 		{name: "exp within leeway", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"exp": t0.Add(-10 * time.Second).Unix()}), shopRS), want: alice},
@@ -195,6 +203,11 @@ func TestAuthenticate(t *testing.T) {
 		{name: "key with use enc", token: jws(hdr("RS256", "enc-key"), customerClaims(nil), rs256(k.rsaB)), wantErr: auth.ErrAlgorithm},
 		{name: "key with key_ops encrypt", token: jws(hdr("RS256", "keyops-encrypt"), customerClaims(nil), rs256(k.rsaB)), wantErr: auth.ErrAlgorithm},
 		{name: "RSA key of 1024 bits", token: jws(hdr("RS256", "small"), customerClaims(nil), rs256(k.rsa1024)), wantErr: auth.ErrAlgorithm},
+		{name: "RSA key with even exponent", token: jws(hdr("RS256", "even-e"), customerClaims(nil), rs256(k.rsaB)), wantErr: auth.ErrAlgorithm},
+		{name: "RSA key with n not base64url", token: jws(hdr("RS256", "bad-n"), customerClaims(nil), rs256(k.rsaB)), wantErr: auth.ErrAlgorithm},
+		{name: "EC key with a short x", token: jws(hdr("ES256", "short-x"), customerClaims(nil), es256(k.ecB)), wantErr: auth.ErrAlgorithm},
+		{name: "EC key off the curve", token: jws(hdr("ES256", "off-curve"), customerClaims(nil), es256(k.ecB)), wantErr: auth.ErrAlgorithm},
+		{name: "JWK that is not valid", token: jws(hdr("RS256", "invalid-json"), customerClaims(nil), rs256(k.rsaB)), wantErr: auth.ErrAlgorithm},
 		{name: "key published with its private part", token: jws(hdr("RS256", "published-private"), customerClaims(nil), rs256(k.rsaB)), wantErr: auth.ErrAlgorithm},
 
 		// Signatures and keys.
@@ -343,6 +356,9 @@ func TestCheckFailuresAreNotRefusals(t *testing.T) {
 		{"JWKS unreachable", func(a *auth.Authenticator) { a.AgentJWKSURL = "http://127.0.0.1:1/jwks" },
 			jws(hdr("RS256", "agent-rsa"), agentClaims(nil), rs256(f.k.rsaB))},
 		{"no key sets", func(a *auth.Authenticator) { a.Keys = nil }, customer},
+		{"no widget store", func(a *auth.Authenticator) { a.Widgets = nil }, customer},
+		{"widget without JWKS URL", func(a *auth.Authenticator) { a.Widgets = widgetMap{"w1": {ID: "w1", Issuer: shopIss}} }, customer},
+		{"no agent JWKS URL", func(a *auth.Authenticator) { a.AgentJWKSURL = "" }, jws(hdr("RS256", "agent-rsa"), agentClaims(nil), rs256(f.k.rsaB))},
 	}
 	for _, tt := range tests {
 		a := *f.auth

@@ -40,6 +40,12 @@ func (c *clock) Now() time.Time {
 	return c.now
 }
 
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -106,6 +112,7 @@ type jwksServer struct {
 	body         []byte
 	status       int
 	cacheControl string
+	hold         chan struct{} // when set, requests wait until it is closed
 }
 
 func newJWKSServer(t testing.TB, keys ...map[string]any) *jwksServer {
@@ -114,6 +121,15 @@ func newJWKSServer(t testing.TB, keys ...map[string]any) *jwksServer {
 	s.setKeys(keys...)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
+		s.mu.Lock()
+		hold := s.hold
+		s.mu.Unlock()
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+			}
+		}
 		s.mu.Lock()
 		body, status, cc := s.body, s.status, s.cacheControl
 		s.mu.Unlock()
@@ -126,6 +142,20 @@ func newJWKSServer(t testing.TB, keys ...map[string]any) *jwksServer {
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// holdRequests makes requests wait until the returned function is called.
+func (s *jwksServer) holdRequests() (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hold := make(chan struct{})
+	s.hold = hold
+	return sync.OnceFunc(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.hold = nil
+		close(hold)
+	})
 }
 
 func (s *jwksServer) setKeys(keys ...map[string]any) {
