@@ -1,0 +1,124 @@
+package dynamo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// errNamespace prefixes error types on the wire the way DynamoDB does; the
+// SDK strips it before matching its typed errors.
+const errNamespace = "com.amazonaws.dynamodb.v20120810#"
+
+// reply is one response of the DynamoDB JSON 1.0 protocol, ready to write.
+type reply struct {
+	status int
+	body   []byte
+}
+
+func (r reply) ok() bool { return r.status == http.StatusOK }
+
+// errorReply builds an error in DynamoDB's wire shape.
+func errorReply(status int, typ, msg string) reply {
+	b, _ := json.Marshal(map[string]string{"__type": errNamespace + typ, "message": msg})
+	return reply{status: status, body: b}
+}
+
+func validationError(format string, args ...any) reply {
+	return errorReply(http.StatusBadRequest, "ValidationException", fmt.Sprintf(format, args...))
+}
+
+func notFoundError(table string) reply {
+	return errorReply(http.StatusBadRequest, "ResourceNotFoundException", "Requested resource not found: Table: "+table+" not found")
+}
+
+func internalError(err error) reply {
+	return errorReply(http.StatusInternalServerError, "InternalServerError", err.Error())
+}
+
+// okReply encodes a successful response.
+func okReply(v any) reply {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return internalError(fmt.Errorf("encode response: %w", err))
+	}
+	return reply{status: http.StatusOK, body: b}
+}
+
+// errorType is the unqualified error type of a failed reply ("" on success),
+// e.g. "ConditionalCheckFailedException".
+func (r reply) errorType() string {
+	if r.ok() {
+		return ""
+	}
+	var e struct {
+		Type string `json:"__type"`
+	}
+	if json.Unmarshal(r.body, &e) != nil {
+		return ""
+	}
+	return e.Type[strings.LastIndex(e.Type, "#")+1:]
+}
+
+// errorMessage is a failed reply's message, for wrapping it into a Go error.
+func (r reply) errorMessage() string {
+	var e struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(r.body, &e) != nil || e.Message == "" {
+		return strings.TrimSpace(string(r.body))
+	}
+	return e.Message
+}
+
+// qualify puts minidyn's errors into DynamoDB's shape: it writes bare types
+// ("ValidationException"), and a plain-text body for what it cannot parse.
+func qualify(r reply) reply {
+	if r.ok() {
+		return r
+	}
+	var body map[string]json.RawMessage
+	if json.Unmarshal(r.body, &body) != nil {
+		return errorReply(r.status, "InternalServerError", strings.TrimSpace(string(r.body)))
+	}
+	var typ string
+	if json.Unmarshal(body["__type"], &typ) != nil || typ == "" {
+		typ = "InternalServerError"
+	}
+	if !strings.Contains(typ, "#") {
+		if typ == "InternalFailure" {
+			typ = "InternalServerError" // the SDK has a typed error for this one
+		}
+		body["__type"], _ = json.Marshal(errNamespace + typ)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return internalError(fmt.Errorf("encode error: %w", err))
+	}
+	return reply{status: r.status, body: b}
+}
+
+// recorder is the http.ResponseWriter minidyn writes into when called
+// in-process; it keeps the status and body and nothing else.
+type recorder struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.buf.Write(b)
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}

@@ -1,0 +1,369 @@
+package dynamo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/truora/minidyn/server"
+
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
+)
+
+// ErrClosed is returned by Stream.Read once its stream can get no more
+// records (the store closed, the table was deleted or its stream disabled)
+// and every retained record after the caller's position has been read.
+var ErrClosed = errors.New("dynamo: stream closed")
+
+const (
+	targetPrefix    = "DynamoDB_20120810."
+	maxRequestBytes = 16 << 20 // BatchWriteItem's own limit; anything larger is not DynamoDB traffic
+
+	defaultFlushInterval   = time.Second
+	defaultTTLInterval     = 30 * time.Second
+	defaultCompactBytes    = 64 << 20
+	defaultStreamCap       = 100000
+	defaultStreamRetention = 24 * time.Hour
+)
+
+// Options configures a Store; the zero value keeps everything in memory.
+type Options struct {
+	Dir           string            // "" keeps everything in memory; otherwise snapshot + write-ahead log live here
+	Region        string            // for ARNs, default "us-east-1"
+	AccountID     string            // for ARNs, default "000000000000"
+	Log           *slog.Logger      // nil = slog.Default()
+	Metrics       *metrics.Counters // counts every request by operation name; nil ok
+	FlushInterval time.Duration     // group-commit fsync interval, default 1s
+	TTLInterval   time.Duration     // how often expired items are deleted, default 30s
+	Now           func() time.Time  // default time.Now
+}
+
+// Store is a DynamoDB-compatible server: minidyn's engine behind a write path
+// that adds durability, streams, TTL and the operations minidyn lacks. It is
+// safe for concurrent use.
+type Store struct {
+	opts   Options
+	log    *slog.Logger
+	engine *server.Server
+
+	// ddlMu is held exclusively by CreateTable, UpdateTable, DeleteTable and
+	// Close and shared by every other request: minidyn reads and writes its
+	// table map without a lock of its own.
+	ddlMu  sync.RWMutex
+	closed bool // guarded by ddlMu
+
+	// writeMu serializes item writes, so that the images read before and
+	// after a write belong to that write alone and log and stream order is
+	// commit order. Reads do not take it.
+	writeMu sync.Mutex
+	seq     uint64 // last stream sequence number handed out; guarded by writeMu
+
+	mu     sync.Mutex        // guards tables
+	tables map[string]*table // what Parley knows of each table beyond minidyn
+
+	wal             *wal // nil when Dir is ""
+	unlockDir       func() error
+	compactAt       int64 // log size that triggers a snapshot; tests lower it
+	compactBackoff  int64 // extra log growth to wait for after a failed compaction
+	streamCap       int
+	streamRetention time.Duration
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// table is one table's definition and, when enabled, its stream.
+type table struct {
+	def    tableDef
+	stream *Stream
+}
+
+// Open starts a store. With opts.Dir set it first rebuilds the tables and
+// items of the previous run from the snapshot and write-ahead log there.
+func Open(opts Options) (*Store, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "000000000000"
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = defaultFlushInterval
+	}
+	if opts.TTLInterval <= 0 {
+		opts.TTLInterval = defaultTTLInterval
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Store{
+		opts:            opts,
+		log:             opts.Log.With("component", "dynamodb"),
+		engine:          server.NewServer(),
+		tables:          map[string]*table{},
+		compactAt:       defaultCompactBytes,
+		streamCap:       defaultStreamCap,
+		streamRetention: defaultStreamRetention,
+		done:            make(chan struct{}),
+	}
+	// Seeding sequence numbers from the clock keeps them increasing across
+	// restarts, although the records themselves are not kept.
+	if now := opts.Now(); now.Year() >= 1970 && now.Year() < 2200 {
+		s.seq = uint64(now.UnixNano())
+	}
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open dynamodb store in %s: %w", opts.Dir, err)
+		}
+		unlock, err := lockDir(opts.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("open dynamodb store in %s: %w", opts.Dir, err)
+		}
+		w, err := openWAL(opts.Dir, s.log, s.replay)
+		if err != nil {
+			_ = unlock()
+			return nil, fmt.Errorf("open dynamodb store in %s: %w", opts.Dir, err)
+		}
+		s.wal, s.unlockDir = w, unlock
+		s.wg.Go(s.syncLoop)
+	}
+	s.wg.Go(s.ttlLoop)
+	return s, nil
+}
+
+// Close stops the background work, writes a snapshot and fsyncs it, so that
+// every acknowledged write is on disk. Streams end: Read returns ErrClosed
+// once their records are read. Close is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.wg.Wait()
+		s.ddlMu.Lock()
+		defer s.ddlMu.Unlock()
+		s.closed = true
+		if s.wal != nil {
+			var errs []error
+			if err := s.compact(); err != nil {
+				errs = append(errs, err) // the log is still complete; the fsync below keeps it
+			}
+			if err := s.wal.close(); err != nil {
+				errs = append(errs, err)
+			}
+			if err := s.unlockDir(); err != nil {
+				errs = append(errs, err)
+			}
+			if err := errors.Join(errs...); err != nil {
+				s.closeErr = fmt.Errorf("close dynamodb store in %s: %w", s.opts.Dir, err)
+			}
+		}
+		s.mu.Lock()
+		for _, t := range s.tables {
+			if t.stream != nil {
+				t.stream.close()
+			}
+		}
+		s.mu.Unlock()
+	})
+	return s.closeErr
+}
+
+// crash stops the store the way kill -9 would, for tests: no snapshot, no
+// fsync, the log file just closed.
+func (s *Store) crash() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.wg.Wait()
+		s.ddlMu.Lock()
+		defer s.ddlMu.Unlock()
+		s.closed = true
+		if s.wal != nil {
+			s.wal.abandon()
+			_ = s.unlockDir()
+		}
+	})
+}
+
+// Stream returns the change log of table, or nil when the table has no
+// stream enabled.
+func (s *Store) Stream(table string) *Stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tables[table]; t != nil {
+		return t.stream
+	}
+	return nil
+}
+
+// ServeHTTP serves DynamoDB's JSON 1.0 protocol: a POST whose X-Amz-Target
+// header names the operation (DynamoDB_20120810.PutItem). The path is
+// ignored, so the store can be mounted anywhere.
+func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rep := s.serve(r)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-Requestid", newID())
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
+}
+
+func (s *Store) serve(r *http.Request) reply {
+	if r.Method != http.MethodPost {
+		return errorReply(http.StatusMethodNotAllowed, "UnknownOperationException", "DynamoDB takes POST requests only")
+	}
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	if !ok || op == "" {
+		return errorReply(http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("unknown X-Amz-Target %q", target))
+	}
+	if s.opts.Metrics != nil {
+		s.opts.Metrics.Add(metrics.DynamoDB, op)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err != nil {
+		return errorReply(http.StatusBadRequest, "SerializationException", "read request: "+err.Error())
+	}
+	if len(body) > maxRequestBytes {
+		return errorReply(http.StatusRequestEntityTooLarge, "ValidationException", "Request size exceeded the maximum allowed")
+	}
+	if !json.Valid(body) {
+		return errorReply(http.StatusBadRequest, "SerializationException", "request body is not valid JSON")
+	}
+	return s.handle(op, body)
+}
+
+func (s *Store) handle(op string, body []byte) reply {
+	switch op {
+	case "CreateTable", "UpdateTable", "DeleteTable":
+		s.ddlMu.Lock()
+		defer s.ddlMu.Unlock()
+		if s.closed {
+			return closedReply()
+		}
+		switch op {
+		case "CreateTable":
+			return s.createTable(body)
+		case "UpdateTable":
+			return s.updateTable(body)
+		default:
+			return s.deleteTable(body)
+		}
+	}
+
+	s.ddlMu.RLock()
+	defer s.ddlMu.RUnlock()
+	if s.closed {
+		return closedReply()
+	}
+	switch op {
+	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
+		return s.writeItems(op, body, nil)
+	case "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems":
+		return qualify(s.call(op, body))
+	case "DescribeTable":
+		return s.describeTable(body)
+	case "ListTables":
+		return s.listTables(body)
+	case "UpdateTimeToLive":
+		return s.updateTimeToLive(body)
+	case "DescribeTimeToLive":
+		return s.describeTimeToLive(body)
+	}
+	return errorReply(http.StatusBadRequest, "UnknownOperationException", "operation "+op+" is not supported by the local DynamoDB")
+}
+
+func closedReply() reply {
+	return errorReply(http.StatusServiceUnavailable, "ServiceUnavailable", "the local DynamoDB store is closed")
+}
+
+// call runs one operation on minidyn in-process, the bytes as a client
+// would send them.
+func (s *Store) call(op string, body []byte) reply {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, "/", bytes.NewReader(body))
+	if err != nil {
+		return internalError(fmt.Errorf("build %s request: %w", op, err))
+	}
+	req.Header.Set("X-Amz-Target", targetPrefix+op)
+	rec := &recorder{header: http.Header{}}
+	s.engine.ServeHTTP(rec, req)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return reply{status: rec.status, body: rec.buf.Bytes()}
+}
+
+// opError is a failed in-process call, kept typed so callers can tell a
+// failed condition from a broken request.
+type opError struct {
+	op, typ, msg string
+}
+
+func (e *opError) Error() string { return e.op + ": " + e.typ + ": " + e.msg }
+
+// callJSON runs op with in encoded as its input and decodes the output into
+// out (when not nil).
+func (s *Store) callJSON(op string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("encode %s input: %w", op, err)
+	}
+	rep := s.call(op, b)
+	if !rep.ok() {
+		return &opError{op: op, typ: rep.errorType(), msg: rep.errorMessage()}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(rep.body, out); err != nil {
+		return fmt.Errorf("decode %s output: %w", op, err)
+	}
+	return nil
+}
+
+// table returns a copy of the named table's definition and its stream.
+func (s *Store) table(name string) (tableDef, *Stream, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[name]
+	if !ok {
+		return tableDef{}, nil, false
+	}
+	return t.def, t.stream, true
+}
+
+// syncLoop is the group commit: acknowledged writes are in the OS already,
+// and one fsync per interval makes them survive a power cut too.
+func (s *Store) syncLoop() {
+	tick := time.NewTicker(s.opts.FlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-tick.C:
+			if err := s.wal.sync(); err != nil {
+				s.log.Error("fsync write-ahead log", "err", err)
+			}
+		}
+	}
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails since Go 1.24
+	return hex.EncodeToString(b)
+}
