@@ -27,7 +27,9 @@ var (
 		"multiValueQueryStringParameters", "stageVariables", "requestContext")
 )
 
-func contextKeys(extra ...string) []string { return sorted(append(append([]string(nil), baseContextKeys...), extra...)...) }
+func contextKeys(extra ...string) []string {
+	return sorted(append(append([]string(nil), baseContextKeys...), extra...)...)
+}
 
 // lifecycle dials, sends one message and closes, recording every event.
 type lifecycle struct {
