@@ -72,14 +72,6 @@ func (h Hours) NextOpen(t time.Time) (next time.Time, ok bool, err error) {
 	// midnight, or where it jumps at a zone transition (a span starting inside
 	// a spring-forward gap opens at the jump). Those instants are the only
 	// candidates, so the search is exact without stepping through the year.
-	for x := t; ; {
-		_, end := x.In(s.loc).ZoneBounds()
-		if end.IsZero() || end.After(limit) {
-			break
-		}
-		consider(end)
-		x = end
-	}
 	y, m, d := t.In(s.loc).Date()
 	foundOn := -1
 	for i := 0; i <= 367; i++ {
@@ -100,6 +92,14 @@ func (h Hours) NextOpen(t time.Time) (next time.Time, ok bool, err error) {
 		if !best.IsZero() && foundOn < 0 {
 			foundOn = i
 		}
+	}
+	for x := t; ; {
+		_, end := x.In(s.loc).ZoneBounds()
+		if end.IsZero() || end.After(limit) || (!best.IsZero() && end.After(best)) {
+			break
+		}
+		consider(end)
+		x = end
 	}
 	if best.IsZero() {
 		return time.Time{}, false, nil
