@@ -1,0 +1,61 @@
+# Parley. `make run` starts the local stack; `make test` runs every test.
+GO          ?= go
+ADDR        ?= 127.0.0.1:8080
+DATA        ?= .parley
+ARGS        ?=
+# Lambda binaries: linux/arm64 (template.yaml's Architectures), static, no
+# RPC shim (provided.al2023 speaks the Runtime API).
+LAMBDA_ENV   = GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_FLAGS = -trimpath -ldflags "-s -w" -tags lambda.norpc
+FUNCTIONS    = authorizer connect disconnect message park pickup close presence default notify sweep
+# SAM sets ARTIFACTS_DIR when it calls a build-<LogicalId> target.
+ARTIFACTS_DIR ?= bin
+
+.PHONY: run test test-short build vet fmt clean
+
+run:
+	$(GO) run ./cmd/parley-local --addr $(ADDR) --data "$(DATA)" $(ARGS)
+
+test: vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+# All Lambda binaries under bin/<name>/bootstrap.
+build:
+	@for f in $(FUNCTIONS); do \
+		echo "build functions/$$f"; \
+		$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o bin/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+clean:
+	rm -rf bin .aws-sam
+
+# `sam build` runs one target per function (Metadata BuildMethod: makefile).
+build-AuthorizerFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
+build-ConnectFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/connect
+build-DisconnectFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/disconnect
+build-MessageFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/message
+build-ParkFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/park
+build-PickupFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/pickup
+build-CloseFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/close
+build-PresenceFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/presence
+build-DefaultFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/default
+build-NotifyFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify
+build-SweepFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweep

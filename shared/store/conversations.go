@@ -1,0 +1,410 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/parley-chat/parley/shared/conversation"
+)
+
+// Capacity moves an agent's used capacity in the same transaction as a
+// conversation change.
+type Capacity struct {
+	AgentID string
+	Units   int // > 0 takes capacity, < 0 frees it
+	// Max is the highest `used` may be before taking Units (capacity − units);
+	// the write fails with ErrNoCapacity past it.
+	Max int
+	// RequireAvailable also requires the agent to be available and online
+	// (assignment), as opposed to an agent acting on its own (pickup).
+	RequireAvailable bool
+}
+
+// Change is one atomic change of a conversation, written with a single
+// TransactWriteItems: nothing of it is written unless all of it is.
+type Change struct {
+	// Conversation is the new state. Its Version must be PrevVersion+1; a
+	// concurrent change makes the write fail with ErrConflict.
+	Conversation *conversation.Conversation
+	PrevVersion  int64
+	Create       bool // a new conversation: also points the customer's open conversation at it
+	Message      *conversation.Message
+	Capacity     *Capacity
+	// ClearOpen clears the customer's open-conversation pointer (close).
+	ClearOpen bool
+}
+
+// Conversation reads one conversation, strongly consistent.
+func (s *Store) Conversation(ctx context.Context, id string) (*conversation.Conversation, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.t.Conversations, Key: item{"id": str(id)}, ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get conversation %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("get conversation %s: %w", id, conversation.ErrNotFound)
+	}
+	return conversationFrom(out.Item), nil
+}
+
+// Apply writes ch atomically. It returns ErrConflict when the conversation
+// changed since PrevVersion or the customer already has another open
+// conversation, ErrNoCapacity when the agent cannot take the units, and a
+// *DuplicateError when the message's clientMessageId was already stored.
+func (s *Store) Apply(ctx context.Context, ch Change) error {
+	c := ch.Conversation
+	var tx []types.TransactWriteItem
+	const (
+		kConversation = iota
+		kMessage
+		kIdempotency
+		kCapacity
+		kCustomer
+	)
+	var kinds []int
+	add := func(kind int, it types.TransactWriteItem) {
+		tx = append(tx, it)
+		kinds = append(kinds, kind)
+	}
+
+	if ch.Create {
+		add(kConversation, types.TransactWriteItem{Put: &types.Put{
+			TableName:           &s.t.Conversations,
+			Item:                conversationItem(c),
+			ConditionExpression: aws.String("attribute_not_exists(id)"),
+		}})
+		// One open conversation per (widget, customer): the pointer is the
+		// lock two devices' simultaneous first sends race for.
+		add(kCustomer, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 &s.t.Customers,
+			Key:                       item{"id": str(customerKey(c.Widget, c.Customer.ID))},
+			UpdateExpression:          aws.String("SET openConversationId = :id, widget = :w, customerId = :c"),
+			ConditionExpression:       aws.String("attribute_not_exists(openConversationId)"),
+			ExpressionAttributeValues: item{":id": str(c.ID), ":w": str(c.Widget), ":c": str(c.Customer.ID)},
+		}})
+	} else {
+		add(kConversation, types.TransactWriteItem{Update: s.saveConversation(c, ch.PrevVersion)})
+		if ch.ClearOpen {
+			add(kCustomer, types.TransactWriteItem{Update: &types.Update{
+				TableName:                 &s.t.Customers,
+				Key:                       item{"id": str(customerKey(c.Widget, c.Customer.ID))},
+				UpdateExpression:          aws.String("REMOVE openConversationId"),
+				ConditionExpression:       aws.String("openConversationId = :id"),
+				ExpressionAttributeValues: item{":id": str(c.ID)},
+			}})
+		}
+	}
+	if m := ch.Message; m != nil {
+		mi := messageItem(*m)
+		if ttl := s.expiry(); ttl != nil {
+			mi["expiresAt"] = ttl
+		}
+		add(kMessage, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.t.Messages, Item: mi, ConditionExpression: aws.String("attribute_not_exists(seq)"),
+		}})
+		marker := messageItem(*m)
+		marker["conversationId"] = str(idempotencyKey(m))
+		marker["seq"] = num(0)
+		marker["messageSeq"] = num(m.Seq)
+		marker["messageConversationId"] = str(m.ConversationID)
+		if ttl := s.expiry(); ttl != nil {
+			marker["expiresAt"] = ttl
+		}
+		add(kIdempotency, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.t.Messages, Item: marker, ConditionExpression: aws.String("attribute_not_exists(conversationId)"),
+		}})
+	}
+	if cp := ch.Capacity; cp != nil {
+		add(kCapacity, types.TransactWriteItem{Update: s.capacityUpdate(cp)})
+	}
+
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if err == nil {
+		return nil
+	}
+	codes := cancelled(err)
+	if codes == nil {
+		return fmt.Errorf("write conversation %s v%d: %w", c.ID, c.Version, err)
+	}
+	failed := map[int]bool{}
+	for i, code := range codes {
+		if code == "ConditionalCheckFailed" && i < len(kinds) {
+			failed[kinds[i]] = true
+		}
+	}
+	switch {
+	case failed[kIdempotency]:
+		m, gerr := s.duplicate(ctx, ch.Message)
+		if gerr != nil {
+			return gerr
+		}
+		return &DuplicateError{Message: m}
+	case failed[kConversation], failed[kMessage], transactionConflict(codes):
+		return fmt.Errorf("write conversation %s at version %d: %w", c.ID, ch.PrevVersion, ErrStale)
+	case failed[kCustomer]:
+		return fmt.Errorf("write conversation %s: customer %s already has an open conversation: %w", c.ID, c.Customer.ID, ErrStale)
+	case failed[kCapacity]:
+		return fmt.Errorf("write conversation %s: agent %s: %w", c.ID, ch.Capacity.AgentID, conversation.ErrNoCapacity)
+	}
+	return fmt.Errorf("write conversation %s v%d: cancelled %v: %w", c.ID, c.Version, codes, err)
+}
+
+func (s *Store) saveConversation(c *conversation.Conversation, prev int64) *types.Update {
+	set, remove := conversationAttrs(c)
+	names := map[string]string{}
+	values := item{":prev": num(prev)}
+	var sets []string
+	i := 0
+	for k, v := range set {
+		i++
+		n, p := "#a"+strconv.Itoa(i), ":v"+strconv.Itoa(i)
+		names[n], values[p] = k, v
+		sets = append(sets, n+" = "+p)
+	}
+	expr := "SET " + strings.Join(sets, ", ")
+	if len(remove) > 0 {
+		var rs []string
+		for _, k := range remove {
+			i++
+			n := "#a" + strconv.Itoa(i)
+			names[n] = k
+			rs = append(rs, n)
+		}
+		expr += " REMOVE " + strings.Join(rs, ", ")
+	}
+	names["#version"] = "version"
+	return &types.Update{
+		TableName:                 &s.t.Conversations,
+		Key:                       item{"id": str(c.ID)},
+		UpdateExpression:          &expr,
+		ConditionExpression:       aws.String("#version = :prev"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
+}
+
+func (s *Store) capacityUpdate(cp *Capacity) *types.Update {
+	u := &types.Update{
+		TableName: &s.t.Agents,
+		Key:       item{"id": str(cp.AgentID)},
+		ExpressionAttributeNames: map[string]string{
+			"#used": "used",
+		},
+	}
+	if cp.Units >= 0 {
+		u.UpdateExpression = aws.String("SET #used = #used + :u")
+		cond := "#used <= :max"
+		u.ExpressionAttributeValues = item{":u": num(int64(cp.Units)), ":max": num(int64(cp.Max))}
+		if cp.RequireAvailable {
+			cond += " AND #presence = :available AND attribute_exists(connections)"
+			u.ExpressionAttributeNames["#presence"] = "presence"
+			u.ExpressionAttributeValues[":available"] = str(string(conversation.Available))
+		}
+		u.ConditionExpression = &cond
+		return u
+	}
+	// Freeing never fails on capacity; the floor keeps a lost race from
+	// driving used below zero.
+	u.UpdateExpression = aws.String("SET #used = #used - :u")
+	u.ConditionExpression = aws.String("#used >= :u")
+	u.ExpressionAttributeValues = item{":u": num(int64(-cp.Units))}
+	return u
+}
+
+// idempotencyKey is the partition key of a send's idempotency marker: a
+// hash, so no sender id or clientMessageId can collide with a real
+// conversation id or with another sender's key.
+func idempotencyKey(m *conversation.Message) string {
+	h := sha256.Sum256([]byte(m.ConversationID + "\x00" + string(m.Sender.Role) + "\x00" + m.Sender.ID + "\x00" + m.ClientMessageID))
+	return "idem#" + hex.EncodeToString(h[:16])
+}
+
+func (s *Store) duplicate(ctx context.Context, m *conversation.Message) (conversation.Message, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.t.Messages,
+		Key:            item{"conversationId": str(idempotencyKey(m)), "seq": num(0)},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return conversation.Message{}, fmt.Errorf("read earlier send %s: %w", m.ClientMessageID, err)
+	}
+	if out.Item == nil {
+		return conversation.Message{}, fmt.Errorf("read earlier send %s: marker vanished: %w", m.ClientMessageID, conversation.ErrConflict)
+	}
+	it := item(out.Item)
+	stored := messageFrom(it)
+	stored.ConversationID = it.s("messageConversationId")
+	stored.Seq = it.n("messageSeq")
+	return stored, nil
+}
+
+// AgentConversations lists every non-closed conversation assigned to agentID.
+func (s *Store) AgentConversations(ctx context.Context, agentID string) ([]*conversation.Conversation, error) {
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.t.Conversations,
+		IndexName:                 aws.String("byAgent"),
+		KeyConditionExpression:    aws.String("agentOpen = :a"),
+		ExpressionAttributeValues: item{":a": str(agentID)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list conversations of agent %s: %w", agentID, err)
+	}
+	out := make([]*conversation.Conversation, 0, len(items))
+	for _, it := range items {
+		out = append(out, conversationFrom(it))
+	}
+	return out, nil
+}
+
+// Queue lists up to limit queued conversations of a workstream, oldest first.
+func (s *Store) Queue(ctx context.Context, workstream string, limit int) ([]*conversation.Conversation, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.t.Conversations,
+		IndexName:                 aws.String("queue"),
+		KeyConditionExpression:    aws.String("queueKey = :w"),
+		ExpressionAttributeValues: item{":w": str(workstream)},
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read queue %s: %w", workstream, err)
+	}
+	cs := make([]*conversation.Conversation, 0, len(out.Items))
+	for _, it := range out.Items {
+		cs = append(cs, conversationFrom(it))
+	}
+	return cs, nil
+}
+
+// QueuePosition is c's 1-based place in its workstream's queue.
+func (s *Store) QueuePosition(ctx context.Context, c *conversation.Conversation) (int, error) {
+	n, err := s.count(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.t.Conversations,
+		IndexName:                 aws.String("queue"),
+		KeyConditionExpression:    aws.String("queueKey = :w AND queuedAt <= :t"),
+		ExpressionAttributeValues: item{":w": str(c.Workstream), ":t": str(timeString(c.QueuedAt))},
+		Select:                    types.SelectCount,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("queue position of %s: %w", c.ID, err)
+	}
+	return max(n, 1), nil
+}
+
+// ByStatus lists the open conversations in status st (sweeper path).
+func (s *Store) ByStatus(ctx context.Context, st conversation.Status) ([]*conversation.Conversation, error) {
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.t.Conversations,
+		IndexName:                 aws.String("byStatus"),
+		KeyConditionExpression:    aws.String("openStatus = :s"),
+		ExpressionAttributeValues: item{":s": str(string(st))},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s conversations: %w", st, err)
+	}
+	out := make([]*conversation.Conversation, 0, len(items))
+	for _, it := range items {
+		out = append(out, conversationFrom(it))
+	}
+	return out, nil
+}
+
+// MarkReminded records that the agent was reminded of a returned
+// conversation at the given time, returning false when another sweep did it
+// since `since` (so two overlapping ticks remind once).
+func (s *Store) MarkReminded(ctx context.Context, id string, at, since string) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.t.Conversations,
+		Key:                       item{"id": str(id)},
+		UpdateExpression:          aws.String("SET remindedAt = :at"),
+		ConditionExpression:       aws.String("attribute_exists(id) AND (attribute_not_exists(remindedAt) OR remindedAt <= :since)"),
+		ExpressionAttributeValues: item{":at": str(at), ":since": str(since)},
+	})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("mark %s reminded: %w", id, err)
+	}
+	return true, nil
+}
+
+// Reminded returns when the agent was last reminded of conversation id.
+func (s *Store) Reminded(ctx context.Context, id string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.t.Conversations, Key: item{"id": str(id)},
+		ProjectionExpression: aws.String("remindedAt"),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read reminder of %s: %w", id, err)
+	}
+	return item(out.Item).s("remindedAt"), nil
+}
+
+func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput) ([]item, error) {
+	var all []item
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range out.Items {
+			all = append(all, it)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return all, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+func (s *Store) count(ctx context.Context, in *dynamodb.QueryInput) (int, error) {
+	n := 0
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, err
+		}
+		n += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// notifiedKey is where the stream notifier marks a conversation version as
+// told to its parties: beside the conversation's messages, under a key no
+// message uses, so marking does not itself change the conversation (and
+// re-trigger the stream).
+func notifiedKey(id string) string { return "notified#" + id }
+
+// Notified reports whether version of conversation id was already notified.
+func (s *Store) Notified(ctx context.Context, id string, version int64) (bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Messages,
+		Key: item{"conversationId": str(notifiedKey(id)), "seq": num(version)}, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, fmt.Errorf("read notified mark of %s v%d: %w", id, version, err)
+	}
+	return out.Item != nil, nil
+}
+
+// MarkNotified records that version of conversation id was notified; marks
+// expire after a day, long past any stream redelivery.
+func (s *Store) MarkNotified(ctx context.Context, id string, version int64) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.t.Messages, Item: item{
+		"conversationId": str(notifiedKey(id)), "seq": num(version), "expiresAt": num(s.now().Add(24 * time.Hour).Unix())}})
+	if err != nil {
+		return fmt.Errorf("mark %s v%d notified: %w", id, version, err)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/parley-chat/parley/shared/conversation"
+)
+
+// Page selects messages of a conversation by seq.
+type Page struct {
+	Forward   bool  // messages with seq > AfterSeq, oldest first
+	AfterSeq  int64 // with Forward
+	BeforeSeq int64 // > 0: the newest messages with seq < BeforeSeq
+	Limit     int   // how many at most
+}
+
+// Messages returns a page of messages in ascending seq and whether more
+// exist beyond the page (after the last one when paging forward, before the
+// first otherwise).
+func (s *Store) Messages(ctx context.Context, conversationID string, p Page) ([]conversation.Message, bool, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.t.Messages,
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("conversationId = :c"),
+		ExpressionAttributeValues: item{":c": str(conversationID)},
+		Limit:                     aws.Int32(int32(p.Limit + 1)), // one more says whether there is more
+	}
+	forward := p.Forward
+	switch {
+	case forward:
+		in.KeyConditionExpression = aws.String("conversationId = :c AND seq > :s")
+		in.ExpressionAttributeValues[":s"] = num(p.AfterSeq)
+	case p.BeforeSeq > 0:
+		in.KeyConditionExpression = aws.String("conversationId = :c AND seq < :s")
+		in.ExpressionAttributeValues[":s"] = num(p.BeforeSeq)
+		in.ScanIndexForward = aws.Bool(false)
+	default:
+		in.ScanIndexForward = aws.Bool(false)
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, false, fmt.Errorf("read messages of %s: %w", conversationID, err)
+	}
+	items := out.Items
+	more := len(items) > p.Limit
+	if more {
+		items = items[:p.Limit]
+	}
+	msgs := make([]conversation.Message, 0, len(items))
+	for _, it := range items {
+		msgs = append(msgs, messageFrom(it))
+	}
+	if !forward {
+		slices.Reverse(msgs)
+	}
+	return msgs, more, nil
+}
+
+func (s *Store) expiry() types.AttributeValue {
+	if s.retain <= 0 {
+		return nil
+	}
+	return num(s.now().Add(s.retain).Unix())
+}
+
+// MarkRead records that role has read conversation id up to seq; a lower
+// seq than the one recorded changes nothing (reads arrive out of order).
+func (s *Store) MarkRead(ctx context.Context, id string, role conversation.Role, seq int64) error {
+	attr := string(role) + "ReadSeq"
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.t.Conversations,
+		Key:                       item{"id": str(id)},
+		UpdateExpression:          aws.String("SET #r = :s"),
+		ConditionExpression:       aws.String("attribute_exists(id) AND (attribute_not_exists(#r) OR #r < :s)"),
+		ExpressionAttributeNames:  map[string]string{"#r": attr},
+		ExpressionAttributeValues: item{":s": num(seq)},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("mark %s read by %s up to %d: %w", id, role, seq, err)
+	}
+	return nil
+}

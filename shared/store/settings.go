@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/parley-chat/parley/shared/conversation"
+)
+
+// Widget is a widget's configuration: the workstream its conversations go
+// to, and whom it trusts to vouch for customers (the embedding website's
+// token issuer and its JWKS).
+type Widget struct {
+	ID             string   `json:"id"`
+	Workstream     string   `json:"workstream"`
+	Issuer         string   `json:"issuer"`
+	JWKSURL        string   `json:"jwksUrl"`
+	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+}
+
+// WorkstreamConfig is a workstream as kept in the settings table: JSON an
+// operator can read and edit with any DynamoDB tool.
+type WorkstreamConfig struct {
+	ID            string `json:"id"`
+	Mode          string `json:"mode"`
+	KeepSameAgent bool   `json:"keepSameAgent"`
+	Units         int    `json:"units,omitempty"`
+	Hours         struct {
+		TimeZone   string              `json:"timeZone,omitempty"`
+		AlwaysOpen bool                `json:"alwaysOpen,omitempty"`
+		Weekly     map[string][]string `json:"weekly,omitempty"` // "monday": ["09:00-17:00"]
+		Holidays   []string            `json:"holidays,omitempty"`
+	} `json:"hours"`
+	Texts struct {
+		QueuePosition string `json:"queuePosition,omitempty"`
+		AverageWait   string `json:"averageWait,omitempty"`
+	} `json:"texts"`
+	InactivityTimeoutSeconds    int64 `json:"inactivityTimeoutSeconds,omitempty"`
+	RequeueReturnedAfterSeconds int64 `json:"requeueReturnedAfterSeconds,omitempty"`
+	ReminderIntervalSeconds     int64 `json:"reminderIntervalSeconds,omitempty"`
+}
+
+// Workstream converts the stored form into the domain's.
+func (w WorkstreamConfig) Workstream() (conversation.Workstream, error) {
+	ws := conversation.Workstream{
+		ID: w.ID, Mode: conversation.Mode(w.Mode), KeepSameAgent: w.KeepSameAgent, Units: w.Units,
+		Texts:                conversation.Texts{QueuePosition: w.Texts.QueuePosition, AverageWait: w.Texts.AverageWait},
+		InactivityTimeout:    time.Duration(w.InactivityTimeoutSeconds) * time.Second,
+		RequeueReturnedAfter: time.Duration(w.RequeueReturnedAfterSeconds) * time.Second,
+		ReminderInterval:     time.Duration(w.ReminderIntervalSeconds) * time.Second,
+		Hours: conversation.Hours{TimeZone: w.Hours.TimeZone, AlwaysOpen: w.Hours.AlwaysOpen,
+			Holidays: w.Hours.Holidays},
+	}
+	if len(w.Hours.Weekly) > 0 {
+		ws.Hours.Weekly = map[time.Weekday][]conversation.Span{}
+		for day, spans := range w.Hours.Weekly {
+			wd, ok := weekdays[strings.ToLower(day)]
+			if !ok {
+				return ws, fmt.Errorf("workstream %s: weekday %q: %w", w.ID, day, conversation.ErrInvalid)
+			}
+			for _, sp := range spans {
+				span, err := parseSpan(sp)
+				if err != nil {
+					return ws, fmt.Errorf("workstream %s: %s %q: %w", w.ID, day, sp, err)
+				}
+				ws.Hours.Weekly[wd] = append(ws.Hours.Weekly[wd], span)
+			}
+		}
+	}
+	ws = ws.WithDefaults()
+	if err := ws.Validate(); err != nil {
+		return ws, err
+	}
+	if err := ws.Hours.Validate(); err != nil {
+		return ws, fmt.Errorf("workstream %s hours: %w", w.ID, err)
+	}
+	return ws, nil
+}
+
+var weekdays = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
+	"wednesday": time.Wednesday, "thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday}
+
+func parseSpan(s string) (conversation.Span, error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return conversation.Span{}, fmt.Errorf("want HH:MM-HH:MM: %w", conversation.ErrInvalid)
+	}
+	start, err := clock(a)
+	if err != nil {
+		return conversation.Span{}, err
+	}
+	end, err := clock(b)
+	if err != nil {
+		return conversation.Span{}, err
+	}
+	return conversation.Span{Start: start, End: end}, nil
+}
+
+func clock(s string) (time.Duration, error) {
+	var h, m int
+	if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+		return 0, fmt.Errorf("time %q: %w", s, conversation.ErrInvalid)
+	}
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
+}
+
+// AgentDefaults are applied to an agent the first time it connects.
+type AgentDefaults struct {
+	Capacity int `json:"capacity"`
+}
+
+const (
+	widgetPrefix     = "widget#"
+	workstreamPrefix = "workstream#"
+	agentDefaultsKey = "agents#defaults"
+)
+
+func (s *Store) getDoc(ctx context.Context, id string, v any) (bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Settings, Key: item{"id": str(id)}})
+	if err != nil {
+		return false, fmt.Errorf("get setting %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal([]byte(item(out.Item).s("doc")), v); err != nil {
+		return false, fmt.Errorf("decode setting %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// putDoc writes a setting; with ifAbsent it leaves an existing one alone.
+func (s *Store) putDoc(ctx context.Context, id, kind string, v any, ifAbsent bool) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode setting %s: %w", id, err)
+	}
+	in := &dynamodb.PutItemInput{TableName: &s.t.Settings, Item: item{"id": str(id), "kind": str(kind), "doc": str(string(b))}}
+	if ifAbsent {
+		in.ConditionExpression = aws.String("attribute_not_exists(id)")
+	}
+	if _, err := s.db.PutItem(ctx, in); err != nil && !(ifAbsent && conditionFailed(err)) {
+		return fmt.Errorf("put setting %s: %w", id, err)
+	}
+	return nil
+}
+
+// Widget reads a widget's configuration; ErrNotFound when there is none.
+func (s *Store) Widget(ctx context.Context, id string) (Widget, error) {
+	var w Widget
+	ok, err := s.getDoc(ctx, widgetPrefix+id, &w)
+	if err != nil {
+		return w, err
+	}
+	if !ok {
+		return w, fmt.Errorf("widget %q: %w", id, conversation.ErrNotFound)
+	}
+	return w, nil
+}
+
+// PutWidget writes a widget; with ifAbsent an existing one is kept.
+func (s *Store) PutWidget(ctx context.Context, w Widget, ifAbsent bool) error {
+	return s.putDoc(ctx, widgetPrefix+w.ID, "widget", w, ifAbsent)
+}
+
+// Workstream reads a workstream; ErrNotFound when there is none.
+func (s *Store) Workstream(ctx context.Context, id string) (conversation.Workstream, error) {
+	var w WorkstreamConfig
+	ok, err := s.getDoc(ctx, workstreamPrefix+id, &w)
+	if err != nil {
+		return conversation.Workstream{}, err
+	}
+	if !ok {
+		return conversation.Workstream{}, fmt.Errorf("workstream %q: %w", id, conversation.ErrNotFound)
+	}
+	return w.Workstream()
+}
+
+// PutWorkstream writes a workstream; with ifAbsent an existing one is kept.
+func (s *Store) PutWorkstream(ctx context.Context, w WorkstreamConfig, ifAbsent bool) error {
+	if _, err := w.Workstream(); err != nil {
+		return fmt.Errorf("put workstream %s: %w", w.ID, err)
+	}
+	return s.putDoc(ctx, workstreamPrefix+w.ID, "workstream", w, ifAbsent)
+}
+
+// Workstreams lists every workstream (a Scan of the small settings table:
+// sweeper and cold-cache path only).
+func (s *Store) Workstreams(ctx context.Context) ([]conversation.Workstream, error) {
+	in := &dynamodb.ScanInput{TableName: &s.t.Settings, FilterExpression: aws.String("kind = :k"),
+		ExpressionAttributeValues: item{":k": str("workstream")}}
+	var out []conversation.Workstream
+	for {
+		page, err := s.db.Scan(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list workstreams: %w", err)
+		}
+		for _, it := range page.Items {
+			var w WorkstreamConfig
+			if err := json.Unmarshal([]byte(item(it).s("doc")), &w); err != nil {
+				return nil, fmt.Errorf("decode workstream %s: %w", item(it).s("id"), err)
+			}
+			ws, err := w.Workstream()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ws)
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// AgentDefaults reads the defaults for new agents (capacity 3 when unset).
+func (s *Store) AgentDefaults(ctx context.Context) (AgentDefaults, error) {
+	d := AgentDefaults{Capacity: 3}
+	if _, err := s.getDoc(ctx, agentDefaultsKey, &d); err != nil {
+		return d, err
+	}
+	if d.Capacity <= 0 {
+		d.Capacity = 3
+	}
+	return d, nil
+}
+
+// PutAgentDefaults writes the defaults for new agents.
+func (s *Store) PutAgentDefaults(ctx context.Context, d AgentDefaults, ifAbsent bool) error {
+	return s.putDoc(ctx, agentDefaultsKey, "agents", d, ifAbsent)
+}
+
+// RecordWait adds one assignment's wait to the workstream's statistics.
+func (s *Store) RecordWait(ctx context.Context, workstream string, wait time.Duration) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.t.Settings,
+		Key:                       item{"id": str("stats#" + workstream)},
+		UpdateExpression:          aws.String("SET kind = :k ADD waitSeconds :w, assigned :one"),
+		ExpressionAttributeValues: item{":k": str("stats"), ":w": num(int64(wait.Seconds())), ":one": num(1)},
+	})
+	if err != nil {
+		return fmt.Errorf("record wait of %s: %w", workstream, err)
+	}
+	return nil
+}
+
+// AverageWait is the mean wait of the workstream's assignments so far.
+func (s *Store) AverageWait(ctx context.Context, workstream string) (time.Duration, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Settings, Key: item{"id": str("stats#" + workstream)}})
+	if err != nil {
+		return 0, fmt.Errorf("read wait of %s: %w", workstream, err)
+	}
+	it := item(out.Item)
+	if n := it.n("assigned"); n > 0 {
+		return time.Duration(it.n("waitSeconds")/n) * time.Second, nil
+	}
+	return 0, nil
+}
