@@ -169,6 +169,8 @@ func TestAuthenticate(t *testing.T) {
 		{name: "duplicate claim", token: jws(hdr("RS256", "shop-rsa"),
 			`{"iss":"https://shop.example","aud":"w1","sub":"alice","sub":"mallory","exp":4102444800}`, shopRS), wantErr: auth.ErrMalformed},
 		{name: "exp a string", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"exp": "tomorrow"}), shopRS), wantErr: auth.ErrMalformed},
+		{name: "exp a quoted number", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"exp": "4102444800"}), shopRS), wantErr: auth.ErrMalformed},
+		{name: "nbf a boolean", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"nbf": true}), shopRS), wantErr: auth.ErrMalformed},
 		{name: "sub a number", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"sub": 42}), shopRS), wantErr: auth.ErrMalformed},
 		{name: "aud a number", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"aud": 1}), shopRS), wantErr: auth.ErrMalformed},
 		{name: "name an object", token: jws(hdr("RS256", "shop-rsa"), customerClaims(map[string]any{"name": map[string]any{}}), shopRS), wantErr: auth.ErrMalformed},

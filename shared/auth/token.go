@@ -194,7 +194,8 @@ func (o object) time(name string) (t time.Time, ok bool, err error) {
 		return time.Time{}, false, nil
 	}
 	var n *json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
+	// json.Number also takes a quoted number; RFC 7519 wants a JSON number.
+	if err := json.Unmarshal(raw, &n); err != nil || bytes.HasPrefix(raw, []byte(`"`)) {
 		return time.Time{}, false, fmt.Errorf("%s is not a number: %w", name, ErrMalformed)
 	}
 	if n == nil {
