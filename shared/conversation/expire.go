@@ -11,9 +11,10 @@ import "time"
 //
 // Live chats never expire while the customer is connected, and expire
 // InactivityTimeout (default 20 minutes) after the customer's last connection
-// closed (customerLeftAt). When that moment is unknown (zero), the customer's
-// last message, or failing that the creation, stands in for it so an
-// abandoned chat still ends.
+// closed (customerLeftAt); messages the agent sends meanwhile do not keep it
+// open, since nobody reads them. The clock starts at the latest of
+// customerLeftAt, the customer's last message and the creation, so a chat
+// whose leaving time is unknown (zero) still ends.
 func (c *Conversation) Expire(ws Workstream, now time.Time, customerConnected bool, customerLeftAt time.Time) bool {
 	if c.Status == Closed {
 		return false
