@@ -62,9 +62,13 @@ type conn struct {
 	userAgent   string
 	authorizer  map[string]any // requestContext.authorizer of every event; nil without an authorizer
 
-	nc net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
+	// nc, br and bw are set once the handshake is written, before ready is
+	// closed; they stay nil when the upgrade failed. Only the reader, which
+	// starts after ready, and code that waited on ready may use them.
+	nc    net.Conn
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	ready chan struct{}
 
 	// wmu serializes writes: frames of one message must not interleave with
 	// another sender's, whether from @connections, an error frame or a pong.
@@ -224,8 +228,23 @@ func (c *conn) closeWith(code int, reason string, dcode int, dreason string) {
 		return
 	}
 	c.end(dcode, dreason)
+	<-c.ready
+	if c.nc == nil {
+		return
+	}
 	c.writeControl(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), reason))
 	_ = c.nc.SetReadDeadline(time.Now().Add(closeWait))
+}
+
+// drop closes the socket without a closing handshake, if there is one yet.
+func (c *conn) drop() {
+	select {
+	case <-c.ready:
+		if c.nc != nil {
+			_ = c.nc.Close()
+		}
+	default:
+	}
 }
 
 // end records that the connection is over, the first time only: it leaves
@@ -279,10 +298,11 @@ func (c *conn) send(p []byte) error {
 	if len(p) > c.g.limits.MessageBytes {
 		return fmt.Errorf("send %d bytes to %s: over the %d byte message limit", len(p), c.id, c.g.limits.MessageBytes)
 	}
+	<-c.ready
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	// Checked under wmu: a close frame, once written, is the last frame.
-	if c.isClosing() {
+	if c.isClosing() || c.nc == nil {
 		return fmt.Errorf("send to %s: %w", c.id, errGone)
 	}
 	op := ws.OpText
@@ -305,6 +325,10 @@ func (c *conn) send(p []byte) error {
 }
 
 func (c *conn) writeControl(op ws.OpCode, payload []byte) {
+	<-c.ready
+	if c.nc == nil {
+		return
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.writeFrame(ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))}, payload); err != nil {

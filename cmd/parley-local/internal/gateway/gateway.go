@@ -172,7 +172,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	if err := g.flight.wait(ctx); err != nil {
 		for _, c := range open {
-			_ = c.nc.Close() // let readers stuck in a closing handshake go
+			c.drop() // let readers stuck in a closing handshake go
 		}
 		return fmt.Errorf("shut down gateway %s/%s: %w", g.cfg.APIID, g.cfg.Stage, err)
 	}

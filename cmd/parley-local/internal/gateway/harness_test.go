@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -218,6 +219,16 @@ func write(t *testing.T, c *websocket.Conn, msg string) {
 // closedWith reads until the connection closes and returns the close frame.
 func closedWith(t *testing.T, c *websocket.Conn) websocket.CloseError {
 	t.Helper()
+	ce, err := closeOf(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ce
+}
+
+// closeOf is closedWith for goroutines other than the test's, which must
+// not call t.Fatal.
+func closeOf(c *websocket.Conn) (websocket.CloseError, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	for {
@@ -227,9 +238,9 @@ func closedWith(t *testing.T, c *websocket.Conn) websocket.CloseError {
 		}
 		var ce websocket.CloseError
 		if !errors.As(err, &ce) {
-			t.Fatalf("Read = %v; want a close frame", err)
+			return ce, fmt.Errorf("Read = %w; want a close frame", err)
 		}
-		return ce
+		return ce, nil
 	}
 }
 

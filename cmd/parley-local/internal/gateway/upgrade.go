@@ -42,6 +42,7 @@ func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		sourceIP:    u.sourceIP,
 		userAgent:   u.userAgent,
 		lastActive:  at,
+		ready:       make(chan struct{}),
 		done:        make(chan struct{}),
 	}
 	if g.cfg.Authorizer != nil {
@@ -64,29 +65,43 @@ func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	up := ws.HTTPUpgrader{}
+	// Registered before the 101 goes out: a client that has seen its
+	// upgrade succeed can count on PostToConnection reaching it. Sends wait
+	// for c.ready, so nothing is written before the handshake response.
+	if !g.register(c) {
+		http.Error(w, "the local gateway is shutting down", http.StatusServiceUnavailable)
+		if g.hasRoute(RouteConnect) {
+			c.end(closeGoingAway, reasonGoingAway) // $connect ran: pair it
+		}
+		return
+	}
+	up := ws.HTTPUpgrader{Timeout: writeTimeout}
 	if subprotocol != "" {
 		up.Header = http.Header{"Sec-WebSocket-Protocol": {subprotocol}}
 	}
 	nc, rw, _, err := up.Upgrade(r, w)
+	if err == nil {
+		c.nc, c.br, c.bw = nc, rw.Reader, rw.Writer
+	}
+	close(c.ready)
 	if err != nil {
 		g.log.Warn("upgrade failed after $connect accepted", "connectionId", c.id, "error", err)
 		if nc != nil {
 			_ = nc.Close()
 		}
+		c.markClosing()
 		// $connect has run, so the integration believes the connection
 		// exists; $disconnect tells it otherwise.
 		c.end(closeAbnormal, "")
 		return
 	}
-	c.nc, c.br, c.bw = nc, rw.Reader, rw.Writer
-	if !g.register(c) {
-		// Shutdown began while $connect ran and did not see this
-		// connection: close it the way Shutdown closed the others.
-		c.closeWith(closeGoingAway, reasonGoingAway, closeGoingAway, reasonGoingAway)
-	}
 	g.flight.add() // the reader; its done is in serve
 	go c.serve()
+}
+
+func (g *Gateway) hasRoute(key string) bool {
+	rt, ok := g.cfg.Routes[key]
+	return ok && rt.Function != nil
 }
 
 // connect runs $connect. It returns the subprotocol to confirm, or the
