@@ -117,6 +117,10 @@ const errUnauthorized = "Unauthorized"
 func (g *Gateway) authorize(ctx context.Context, u *upgrade) (status int, authz map[string]any) {
 	a := g.cfg.Authorizer
 	log := g.log.With("route", RouteConnect, "connectionId", u.connectionID, "requestId", u.requestID)
+	if a.Function == nil {
+		log.Error("authorizer has no function", "status", http.StatusInternalServerError)
+		return http.StatusInternalServerError, nil
+	}
 	if !identityPresent(a.IdentitySource, u) {
 		log.Info("authorizer identity source missing", "identitySource", a.IdentitySource, "status", http.StatusUnauthorized)
 		return http.StatusUnauthorized, nil

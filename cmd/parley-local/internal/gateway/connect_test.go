@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +116,12 @@ func TestNotAWebSocketRequest(t *testing.T) {
 		t.Errorf("plain GET /ws = %d; want 426", resp.StatusCode)
 	}
 	called.none(t, 20*time.Millisecond)
+}
+
+func TestURLTooLong(t *testing.T) {
+	s := newStack(t, Config{})
+	if got := s.refusedWith(t, "token="+strings.Repeat("x", maxURLLength), nil); got != http.StatusRequestURITooLong {
+		t.Errorf("upgrade with a %d-character URL = %d; want 414", maxURLLength, got)
+	}
+	s.dial(t, "token="+strings.Repeat("x", 3000), nil) // long JWTs still fit
 }

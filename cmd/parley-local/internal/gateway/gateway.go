@@ -1,16 +1,3 @@
-// Package gateway emulates an API Gateway WebSocket API and its Management
-// API (@connections) for the local stack, running the template's functions
-// in-process through package invoke.
-//
-// It follows REFERENCE.md sections 1-5: the REQUEST authorizer and $connect
-// decide the upgrade; text messages are routed by the route selection
-// expression; API Gateway's frame, message, idle and duration limits close
-// the connection the way the real service does; $disconnect runs once per
-// connection whatever ended it; and the Management API answers with the
-// status codes and error names the unmodified AWS SDK understands.
-// Frames are read one header at a time (github.com/gobwas/ws) so that a
-// peer-declared length is checked against the limits before anything is
-// read or allocated.
 package gateway
 
 import (

@@ -12,6 +12,9 @@ import (
 	"github.com/gobwas/ws"
 )
 
+// maxURLLength is API Gateway's limit on the connection URL, token included.
+const maxURLLength = 4096
+
 // serveUpgrade accepts a WebSocket connection the way API Gateway does: the
 // upgrade waits for the authorizer and $connect, and a refused connection is
 // answered with a plain HTTP status, never upgraded.
@@ -22,6 +25,11 @@ func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Sec-WebSocket-Version", "13")
 		}
 		http.Error(w, msg, status)
+		return
+	}
+	if n := len("wss://") + len(r.Host) + len(r.URL.RequestURI()); n > maxURLLength {
+		// API Gateway's quota; which status it answers with is unverified.
+		http.Error(w, fmt.Sprintf("URL of %d characters is over the %d limit", n, maxURLLength), http.StatusRequestURITooLong)
 		return
 	}
 	if !g.flight.tryAdd() {
