@@ -39,4 +39,9 @@
 // Not emulated: DynamoDB Streams' own API (ListStreams, GetRecords...),
 // consumed capacity, GSI eventual consistency, and TTL's rule that items
 // expired more than five years ago are left alone.
+//
+// Known minidyn limit passed through: its JSON encoder drops empty lists and
+// maps, so an attribute stored as {"L":[]} or {"M":{}} reads back as {},
+// which the SDK decodes as a nil AttributeValue (it is stored correctly, and
+// logged and replayed as minidyn reports it).
 package dynamo

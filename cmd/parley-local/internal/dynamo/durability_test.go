@@ -64,7 +64,7 @@ func TestDurableAcrossCloseAndOpen(t *testing.T) {
 	s := mustOpen(t, Options{Dir: dir})
 	db := client(t, s)
 	createTable(t, db, tableSpec{name: "conversations", gsi: true, stream: types.StreamViewTypeNewAndOldImages})
-	createTable(t, db, tableSpec{name: "messages", rng: true})
+	createTable(t, db, tableSpec{name: "messages", rng: true, lsi: true})
 	createTable(t, db, tableSpec{name: "scratch"})
 	enableTTL(t, db, "messages", "expiresAt")
 	arn := s.Stream("conversations").ARN()
@@ -131,6 +131,9 @@ func TestDurableAcrossCloseAndOpen(t *testing.T) {
 		}
 		if got := queryIndex(t, db, "messages", "byH", "h", "customer"); !reflect.DeepEqual(got, []string{"c3"}) {
 			t.Errorf("byH customer = %v; want [c3]", got)
+		}
+		if got := queryIndex(t, db, "messages", "local", "pk", "c1"); !reflect.DeepEqual(got, []string{"c1", "c1"}) {
+			t.Errorf("local index c1 = %v; want two messages", got)
 		}
 		ttl, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("messages")})
 		if err != nil || ttl.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(ttl.TimeToLiveDescription.AttributeName) != "expiresAt" {

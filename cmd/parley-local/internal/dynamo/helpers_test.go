@@ -74,7 +74,8 @@ type tableSpec struct {
 	name   string
 	rng    bool
 	stream types.StreamViewType
-	gsi    bool // index "byG" on attribute "g" (S)
+	gsi    bool // global index "byG" on attribute "g" (S)
+	lsi    bool // local index "local" on pk and attribute "h" (S); needs rng
 }
 
 func createTable(t *testing.T, db *dynamodb.Client, spec tableSpec) *dynamodb.CreateTableOutput {
@@ -97,6 +98,14 @@ func createTable(t *testing.T, db *dynamodb.Client, spec tableSpec) *dynamodb.Cr
 		in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{
 			IndexName:  aws.String("byG"),
 			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}}
+	}
+	if spec.lsi {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String("h"), AttributeType: types.ScalarAttributeTypeS})
+		in.LocalSecondaryIndexes = []types.LocalSecondaryIndex{{
+			IndexName:  aws.String("local"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("h"), KeyType: types.KeyTypeRange}},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}}
 	}

@@ -344,3 +344,32 @@ func TestSeqAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseEndsStreamsAndRequests(t *testing.T) {
+	s := mustOpen(t, Options{})
+	db := client(t, s)
+	createTable(t, db, tableSpec{name: "closing", stream: types.StreamViewTypeKeysOnly})
+	st := s.Stream("closing")
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.Read(context.Background(), "", 10)
+		done <- err
+	}()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Read blocked across Close = %v; want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Read still blocked after Close")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close() = %v; want nil", err)
+	}
+	if _, err := db.ListTables(context.Background(), &dynamodb.ListTablesInput{}); err == nil {
+		t.Error("ListTables after Close succeeded; want an error")
+	}
+}
