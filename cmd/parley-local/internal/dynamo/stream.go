@@ -26,11 +26,11 @@ func formatSeq(n uint64) string { return fmt.Sprintf("%0*d", seqWidth, n) }
 // dropping the oldest, as DynamoDB Streams trims by age. Records live in
 // memory only: they do not survive a restart of the store.
 type Stream struct {
-	arn       string
-	viewType  string
-	now       func() time.Time
-	cap       int
-	retention time.Duration
+	arn        string
+	viewType   string
+	now        func() time.Time
+	maxRecords int
+	retention  time.Duration
 
 	mu      sync.Mutex
 	records []events.DynamoDBEventRecord // oldest first
@@ -38,8 +38,8 @@ type Stream struct {
 	closed  bool
 }
 
-func newStream(arn, viewType string, now func() time.Time, cap int, retention time.Duration) *Stream {
-	return &Stream{arn: arn, viewType: viewType, now: now, cap: cap, retention: retention, wake: make(chan struct{})}
+func newStream(arn, viewType string, now func() time.Time, maxRecords int, retention time.Duration) *Stream {
+	return &Stream{arn: arn, viewType: viewType, now: now, maxRecords: maxRecords, retention: retention, wake: make(chan struct{})}
 }
 
 // ARN is the stream's ARN:
@@ -128,7 +128,7 @@ func (st *Stream) close() {
 
 // trim drops records past retention or over the cap. The caller holds mu.
 func (st *Stream) trim() {
-	drop := max(0, len(st.records)-st.cap)
+	drop := max(0, len(st.records)-st.maxRecords)
 	cutoff := st.now().Add(-st.retention)
 	for drop < len(st.records) && st.records[drop].Change.ApproximateCreationDateTime.Before(cutoff) {
 		drop++

@@ -209,6 +209,11 @@ func (s *Store) writeItems(op string, body []byte, who *events.DynamoDBUserIdent
 	var changed []*target
 	seen := map[string]bool{}
 	for _, t := range ts {
+		if t != nil && !t.known && rep.ok() {
+			// minidyn took a write on an item it would not show us: it cannot
+			// be logged or streamed. Say so loudly rather than lose it quietly.
+			s.log.Error("write applied but not logged", "op", op, "table", t.def.name(), "key", t.id)
+		}
 		if t == nil || !t.known || seen[t.id] || sameItem(t.old, t.new) {
 			continue
 		}
