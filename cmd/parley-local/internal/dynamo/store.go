@@ -65,9 +65,12 @@ type Store struct {
 
 	// writeMu serializes item writes, so that the images read before and
 	// after a write belong to that write alone and log and stream order is
-	// commit order. Reads do not take it.
-	writeMu sync.Mutex
+	// commit order. Reads share it, so they never see a write half applied
+	// (see index.go).
+	writeMu sync.RWMutex
 	seq     uint64 // last stream sequence number handed out; guarded by writeMu
+
+	scratch sync.Map // table name → its scratch table exists (index.go)
 
 	mu     sync.Mutex        // guards tables
 	tables map[string]*table // what Parley knows of each table beyond minidyn
@@ -273,6 +276,8 @@ func (s *Store) handle(op string, body []byte) reply {
 	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
 		return s.writeItems(op, body, nil)
 	case "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems":
+		s.writeMu.RLock()
+		defer s.writeMu.RUnlock()
 		return qualify(s.call(op, body))
 	case "DescribeTable":
 		return s.describeTable(body)

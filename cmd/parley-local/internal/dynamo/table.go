@@ -180,6 +180,7 @@ func (s *Store) createTable(body []byte) reply {
 // setTable records def and keeps the table's stream in step with it: a new
 // stream when one is enabled, the old one ended when disabled.
 func (s *Store) setTable(def tableDef) {
+	s.ensureScratch(def)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tables[def.name()]
@@ -201,6 +202,7 @@ func (s *Store) setTable(def tableDef) {
 }
 
 func (s *Store) dropTable(name string) {
+	s.dropScratch(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t := s.tables[name]; t != nil && t.stream != nil {

@@ -181,7 +181,7 @@ func (s *Store) writeItems(op string, body []byte, who *events.DynamoDBUserIdent
 		t.old, t.known = old, err == nil
 	}
 
-	rep = qualify(s.call(op, body))
+	rep = s.applyWrite(op, body, ts)
 
 	// minidyn's single-item writes and transactions change nothing when they
 	// fail; its batches may have applied a prefix, so look at those anyway.
