@@ -91,6 +91,8 @@ func (a *App) assignQueue(ctx context.Context, log *slog.Logger, ws conversation
 			}
 			if !errors.Is(err, store.ErrStale) {
 				log.ErrorContext(ctx, "assign", "conversationId", c.ID, "error", err.Error())
+			} else {
+				log.DebugContext(ctx, "assignment lost a race", "conversationId", c.ID, "agentId", pick.ID, "error", err.Error())
 			}
 			break // taken or changed by someone else
 		}

@@ -201,7 +201,9 @@ func (a *App) conversationFor(ctx context.Context, r *request, id string) (*conv
 	if err != nil {
 		return nil, err
 	}
-	if !c.Visible(r.who) {
+	// Customer ids are the embedding website's; the same id on another
+	// widget is another person.
+	if !c.Visible(r.who) || (r.who.Role == conversation.Customer && c.Widget != r.widget) {
 		return nil, fmt.Errorf("conversation %s is not %s %s's: %w", id, r.who.Role, r.who.ID, conversation.ErrNotFound)
 	}
 	return c, nil

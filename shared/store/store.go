@@ -73,7 +73,7 @@ func WithRetention(d time.Duration) Option { return func(s *Store) { s.retain = 
 
 // New returns a store over db using tables.
 func New(db DB, tables Tables, opts ...Option) *Store {
-	s := &Store{db: db, t: tables, now: time.Now}
+	s := &Store{db: aliasDB{db}, t: tables, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}

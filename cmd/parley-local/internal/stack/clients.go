@@ -1,0 +1,58 @@
+package stack
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
+)
+
+// awsConfig is what the handlers' SDK clients get locally: a region, dummy
+// static credentials (requests are still SigV4-signed, as in AWS) and an
+// HTTP client that does not outlive a stuck local server.
+func awsConfig(region string) aws.Config {
+	return aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider("parley-local", "parley-local", ""),
+		HTTPClient:  &http.Client{Timeout: 30 * time.Second},
+		// Local servers answer at once; the SDK's default retries (with
+		// backoff) would only hide faults under test.
+		RetryMaxAttempts: 3,
+	}
+}
+
+// dynamoClient returns a DynamoDB client aimed at endpoint. With counters it
+// counts every operation the client performs (once per call, whatever the
+// retries): the cost of a chat message, counted rather than estimated.
+func dynamoClient(cfg aws.Config, endpoint string, counters *metrics.Counters) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		if counters != nil {
+			o.APIOptions = append(o.APIOptions, countOperations(counters, metrics.DynamoDB))
+		}
+	})
+}
+
+func managementClient(cfg aws.Config, endpoint string) *apigatewaymanagementapi.Client {
+	return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
+		o.BaseEndpoint = aws.String(endpoint) // the SDK appends /@connections/{id}
+	})
+}
+
+func countOperations(counters *metrics.Counters, group string) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ParleyCountOperation",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				counters.Add(group, awsmiddleware.GetOperationName(ctx))
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	}
+}
