@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/parley-chat/parley/shared/conversation"
 )
@@ -119,6 +121,8 @@ const (
 	widgetPrefix     = "widget#"
 	workstreamPrefix = "workstream#"
 	agentDefaultsKey = "agents#defaults"
+	// workstreamIndexKey holds the ids of every workstream.
+	workstreamIndexKey = "workstreams#index"
 )
 
 func (s *Store) getDoc(ctx context.Context, id string, v any) (bool, error) {
@@ -187,36 +191,61 @@ func (s *Store) PutWorkstream(ctx context.Context, w WorkstreamConfig, ifAbsent 
 	if _, err := w.Workstream(); err != nil {
 		return fmt.Errorf("put workstream %s: %w", w.ID, err)
 	}
-	return s.putDoc(ctx, workstreamPrefix+w.ID, "workstream", w, ifAbsent)
+	if err := s.putDoc(ctx, workstreamPrefix+w.ID, "workstream", w, ifAbsent); err != nil {
+		return err
+	}
+	// The list of workstreams is kept in one item, so listing them is a
+	// GetItem and a BatchGetItem rather than a Scan.
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.t.Settings,
+		Key:                       item{"id": str(workstreamIndexKey)},
+		UpdateExpression:          aws.String("SET kind = :k ADD ids :w"),
+		ExpressionAttributeValues: item{":k": str("index"), ":w": strSet(w.ID)},
+	})
+	if err != nil {
+		return fmt.Errorf("list workstream %s: %w", w.ID, err)
+	}
+	return nil
 }
 
-// Workstreams lists every workstream (a Scan of the small settings table:
-// sweeper and cold-cache path only).
+// Workstreams lists every workstream: the index item, then the workstreams
+// it names in one BatchGetItem.
 func (s *Store) Workstreams(ctx context.Context) ([]conversation.Workstream, error) {
-	in := &dynamodb.ScanInput{TableName: &s.t.Settings, FilterExpression: aws.String("kind = :k"),
-		ExpressionAttributeValues: item{":k": str("workstream")}}
-	var out []conversation.Workstream
-	for {
-		page, err := s.db.Scan(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list workstreams: %w", err)
-		}
-		for _, it := range page.Items {
-			var w WorkstreamConfig
-			if err := json.Unmarshal([]byte(item(it).s("doc")), &w); err != nil {
-				return nil, fmt.Errorf("decode workstream %s: %w", item(it).s("id"), err)
-			}
-			ws, err := w.Workstream()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ws)
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Settings, Key: item{"id": str(workstreamIndexKey)}})
+	if err != nil {
+		return nil, fmt.Errorf("list workstreams: %w", err)
 	}
+	ids := item(out.Item).ss("ids")
+	var wss []conversation.Workstream
+	for len(ids) > 0 {
+		n := min(len(ids), 100) // BatchGetItem's limit
+		keys := make([]map[string]types.AttributeValue, 0, n)
+		for _, id := range ids[:n] {
+			keys = append(keys, item{"id": str(workstreamPrefix + id)})
+		}
+		ids = ids[n:]
+		req := map[string]types.KeysAndAttributes{s.t.Settings: {Keys: keys}}
+		for len(req) > 0 {
+			page, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("read workstreams: %w", err)
+			}
+			for _, it := range page.Responses[s.t.Settings] {
+				var w WorkstreamConfig
+				if err := json.Unmarshal([]byte(item(it).s("doc")), &w); err != nil {
+					return nil, fmt.Errorf("decode workstream %s: %w", item(it).s("id"), err)
+				}
+				ws, err := w.Workstream()
+				if err != nil {
+					return nil, err
+				}
+				wss = append(wss, ws)
+			}
+			req = page.UnprocessedKeys
+		}
+	}
+	sort.Slice(wss, func(i, j int) bool { return wss[i].ID < wss[j].ID })
+	return wss, nil
 }
 
 // AgentDefaults reads the defaults for new agents (capacity 3 when unset).
