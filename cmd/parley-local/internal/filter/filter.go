@@ -32,6 +32,15 @@
 // exists only sees leaves: {"exists": true} does not match a field whose
 // value is an object, and {"exists": false} matches such a field. As in the
 // ruler, {"exists": false} looks at the whole event, across array elements.
+//
+// Not emulated: Lambda's decoding of the data field for other sources (SQS
+// body strings parsed as JSON, Kinesis data base64-decoded); its quotas (5
+// filters per mapping by default, the pattern's size); the ruler's quirks
+// of treating a dotted key "a.b" like the path a → b and of matching IP
+// address strings as address ranges. Lambda's guide says DynamoDB mappings
+// filter only on the dynamodb key, while its CDK examples and DynamoDB's
+// TTL guide filter on eventName and userIdentity; patterns here may name
+// any field of the record.
 package filter
 
 import (

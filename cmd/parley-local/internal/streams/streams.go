@@ -1,11 +1,38 @@
 // Package streams runs DynamoDB Streams event source mappings for the local
 // stack: it reads one stream shard in order and invokes a function with
-// events.DynamoDBEvent batches the way Lambda's event source mapping does —
-// one batch at a time, filters applied, batch size, batching window and the
-// 6 MB payload limit honoured, function errors retried with backoff,
-// bisected, or answered with partial batch responses, and records discarded
-// (with an error log) when retries run out or records grow too old.
+// events.DynamoDBEvent batches the way Lambda's event source mapping does.
 // Delivery is at least once.
+//
+//   - One batch in flight per shard, records in stream order.
+//   - Records that fail FilterCriteria are skipped for good; only matching
+//     records count toward BatchSize.
+//   - A batch closes at BatchSize records, at 6 MB of payload, or when the
+//     batching window (started by its first matching record) ends; with no
+//     window it holds whatever the stream had ready.
+//   - A function error (returned, panic, timeout) retries the batch after a
+//     doubling backoff; each retry counts toward MaximumRetryAttempts, after
+//     which the records are discarded with an error log listing their
+//     sequence numbers, as Lambda does without an on-failure destination.
+//     Records older than MaximumRecordAge (or, without one, than the
+//     stream's 24-hour retention) are discarded before any attempt.
+//   - BisectBatchOnFunctionError halves a batch that failed from its first
+//     record; splitting does not count as a retry, so only single records
+//     use up the quota.
+//   - With ReportBatchItemFailures, {"batchItemFailures":[{"itemIdentifier":
+//     seq}]} checkpoints the records before the lowest reported sequence
+//     number and retries the rest of the batch from it (counted as a retry,
+//     or, with bisection on, as a split). An empty or null list, an empty
+//     object, no response, or a response that is not an object is success;
+//     a batchItemFailures that is not a list of objects, or an
+//     itemIdentifier that is missing, empty, not a string or not in the
+//     batch, fails the whole batch.
+//
+// Local choices where Lambda leaves room: a retried batch holds the same
+// records (or their remainder), not a fresh read that may pick up newer
+// ones; the backoff starts at Mapping.RetryDelay and doubles up to 30 s;
+// the batching window starts with a batch's first matching record (Lambda
+// starts it when the previous invocation completes, which on a busy stream
+// is the same moment).
 //
 // What is not emulated: on-failure destinations (discarded batches are only
 // logged), ParallelizationFactor (one batch in flight per shard),
@@ -90,6 +117,7 @@ type Runner struct {
 	log   *slog.Logger
 	start string // read after this position first
 	err   error  // a configuration error found by New, reported by Run and Drain
+	limit int    // payload bytes per invocation: maxPayload, smaller in tests
 
 	mu         sync.Mutex
 	state      runState
@@ -116,7 +144,7 @@ func New(src Source, m Mapping, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Runner{src: src, m: m, done: make(chan struct{})}
+	r := &Runner{src: src, m: m, limit: maxPayload, done: make(chan struct{})}
 	fn := ""
 	if m.Function != nil {
 		fn = m.Function.Name
@@ -289,7 +317,7 @@ func (r *Runner) collect(ctx context.Context, pos *string, buf *[]item) ([]item,
 	for {
 		for len(*buf) > 0 && len(batch) < r.m.BatchSize {
 			it := (*buf)[0]
-			if len(batch) > 0 && size+len(it.raw)+1 > maxPayload {
+			if len(batch) > 0 && size+len(it.raw)+1 > r.limit {
 				return batch, nil
 			}
 			*buf = (*buf)[1:]

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -401,6 +402,25 @@ func TestPayloadIsTheDynamoDBEvent(t *testing.T) {
 	if len(got) != 2 || got[0].EventName != "INSERT" || got[1].EventName != "MODIFY" ||
 		got[1].EventSourceArn != streamARN || got[1].Change.NewImage["status"].String() != "returned" {
 		t.Errorf("records = %+v; want records 1 (INSERT) and 2 (MODIFY) as written", got)
+	}
+}
+
+func TestPayloadLimit(t *testing.T) {
+	// Records of a third of the limit and more: two fit, three would not,
+	// although BatchSize allows 100. The limit is lowered from Lambda's
+	// 6 MB to keep the test small.
+	big := recs(1, 5)
+	for i := range big {
+		big[i].Change.NewImage["transcript"] = events.NewStringAttribute(strings.Repeat("x", 1000))
+	}
+	rc := &recorder{}
+	r := New(newSource(big...), mapping(rc.function(t)), testLogger(t))
+	r.limit = 3000
+	if err := r.Drain(t.Context()); err != nil {
+		t.Fatalf("Drain() = %v", err)
+	}
+	if got, want := rc.got(), [][]int{{1, 2}, {3, 4}, {5}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("batches = %v; want %v", got, want)
 	}
 }
 
