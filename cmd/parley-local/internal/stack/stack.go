@@ -162,7 +162,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	cfg := awsConfig(Region)
 	admin := dynamoClient(cfg, dbEndpoint, nil)
-	if err := createTables(ctx, admin, spec.Tables); err != nil {
+	if err := CreateTables(ctx, admin, spec.Tables); err != nil {
 		return nil, err
 	}
 	tables, err := s.tables()
@@ -200,14 +200,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 // tables finds the store's table names in the functions' environment, as
 // the deployed functions do.
-func (s *Stack) tables() (store.Tables, error) {
-	ids := make([]string, 0, len(s.spec.Functions))
-	for id := range s.spec.Functions {
+func (s *Stack) tables() (store.Tables, error) { return Tables(s.spec) }
+
+// Tables finds the store's table names in a resolved template's function
+// environments, as the deployed functions do.
+func Tables(spec *template.Stack) (store.Tables, error) {
+	ids := make([]string, 0, len(spec.Functions))
+	for id := range spec.Functions {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		env := s.spec.Functions[id].Env
+		env := spec.Functions[id].Env
 		if t := store.TablesFromEnv(func(k string) string { return env[k] }); t.Conversations != "" {
 			return t, nil
 		}

@@ -14,9 +14,9 @@ import (
 	"github.com/parley-chat/parley/cmd/parley-local/internal/template"
 )
 
-// createTables creates the template's tables that do not exist yet and
+// CreateTables creates the template's tables that do not exist yet and
 // turns on their TTL, the way CloudFormation would.
-func createTables(ctx context.Context, db *dynamodb.Client, tables []*template.Table) error {
+func CreateTables(ctx context.Context, db *dynamodb.Client, tables []*template.Table) error {
 	for _, t := range tables {
 		in, err := createTableInput(t)
 		if err != nil {
