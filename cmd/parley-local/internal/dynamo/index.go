@@ -128,7 +128,7 @@ func (s *Store) applyWrite(op string, body []byte, ts []*target) reply {
 			scratched = append(scratched, t) // may be created in scratch
 		}
 	}
-	removed := removals(op, body)
+	removed, deletedFrom := removals(op, body)
 	rep := qualify(s.call(op, rewritten))
 	rep.body = bytes.ReplaceAll(rep.body, []byte(scratchPrefix), nil)
 	if !rep.ok() {
@@ -141,6 +141,11 @@ func (s *Store) applyWrite(op string, body []byte, ts []*target) reply {
 		}
 		for _, name := range removed[i] {
 			delete(out.Item, name)
+		}
+		for _, name := range deletedFrom[i] {
+			if _, had := t.old[name]; !had {
+				delete(out.Item, name)
+			}
 		}
 		for name, v := range out.Item {
 			// DELETE of a set's last elements leaves minidyn an empty value;
@@ -197,8 +202,10 @@ func retable(body []byte, rename func(string) string) ([]byte, error) {
 }
 
 // removals lists, per item of a write (in request order), the top-level
-// attributes its update expression REMOVEs.
-func removals(op string, body []byte) [][]string {
+// attributes its update expression REMOVEs, and those it DELETEs from (a
+// DELETE from a set the item does not have must not create it: minidyn
+// adds the elements instead).
+func removals(op string, body []byte) (remove, deleteFrom [][]string) {
 	type update struct {
 		UpdateExpression         string
 		ExpressionAttributeNames map[string]string
@@ -207,25 +214,33 @@ func removals(op string, body []byte) [][]string {
 	case "UpdateItem":
 		var u update
 		_ = json.Unmarshal(body, &u)
-		return [][]string{removedNames(u.UpdateExpression, u.ExpressionAttributeNames)}
+		return [][]string{removedNames(u.UpdateExpression, u.ExpressionAttributeNames)},
+			[][]string{clauseNames(u.UpdateExpression, u.ExpressionAttributeNames, "DELETE")}
 	case "TransactWriteItems":
 		var in struct{ TransactItems []struct{ Update *update } }
 		_ = json.Unmarshal(body, &in)
-		out := make([][]string, len(in.TransactItems))
+		remove, deleteFrom = make([][]string, len(in.TransactItems)), make([][]string, len(in.TransactItems))
 		for i, a := range in.TransactItems {
 			if a.Update != nil {
-				out[i] = removedNames(a.Update.UpdateExpression, a.Update.ExpressionAttributeNames)
+				remove[i] = removedNames(a.Update.UpdateExpression, a.Update.ExpressionAttributeNames)
+				deleteFrom[i] = clauseNames(a.Update.UpdateExpression, a.Update.ExpressionAttributeNames, "DELETE")
 			}
 		}
-		return out
+		return remove, deleteFrom
 	}
-	return nil
+	return nil, nil
 }
 
 // removedNames parses the REMOVE clause of an update expression into the
 // top-level attribute names it removes (paths into maps and lists are left
 // to minidyn).
 func removedNames(expr string, names map[string]string) []string {
+	return clauseNames(expr, names, "REMOVE")
+}
+
+// clauseNames lists the top-level attribute names one clause (SET, REMOVE,
+// ADD, DELETE) of an update expression names first in each action.
+func clauseNames(expr string, names map[string]string, clause string) []string {
 	clauses := map[string]string{}
 	depth, start, current := 0, 0, ""
 	flush := func(end int) {
@@ -253,8 +268,11 @@ func removedNames(expr string, names map[string]string) []string {
 	}
 	flush(len(expr))
 	var out []string
-	for _, p := range strings.Split(clauses["REMOVE"], ",") {
+	for _, p := range strings.Split(clauses[clause], ",") {
 		p = strings.TrimSpace(p)
+		if i := strings.IndexByte(p, ' '); i > 0 {
+			p = p[:i] // DELETE a :v, ADD n :one: the path comes first
+		}
 		if p == "" || strings.ContainsAny(p, ".[") {
 			continue
 		}

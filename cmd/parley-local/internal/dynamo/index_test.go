@@ -161,6 +161,11 @@ func TestDeleteLastSetElement(t *testing.T) {
 	if v, has := get(t, db, "sets", "a")["conns"]; has {
 		t.Fatalf("conns after deleting its last element = %#v; want no attribute", v)
 	}
+	// Deleting from a set the item no longer has changes nothing.
+	upd("DELETE conns :c")
+	if v, has := get(t, db, "sets", "a")["conns"]; has {
+		t.Fatalf("conns after deleting from a missing set = %#v; want no attribute", v)
+	}
 	upd("ADD conns :c")
 	if ss, _ := get(t, db, "sets", "a")["conns"].(*types.AttributeValueMemberSS); ss == nil || len(ss.Value) != 1 {
 		t.Fatalf("conns after adding again = %v", ss)
