@@ -45,9 +45,10 @@ type Options struct {
 	Template         string        // path to template.yaml
 	StackName        string        // AWS::StackName, default "parley"
 	Limits           gateway.Limits
-	FlushInterval    time.Duration // embedded store's group-commit interval (default 1s)
-	TTLInterval      time.Duration // embedded store's TTL sweep interval (default 30s)
-	StreamRetryDelay time.Duration // first backoff of a failed stream batch
+	FlushInterval    time.Duration    // embedded store's group-commit interval (default 1s)
+	TTLInterval      time.Duration    // embedded store's TTL sweep interval (default 30s)
+	StreamRetryDelay time.Duration    // first backoff of a failed stream batch
+	Now              func() time.Time // the handlers' clock (tests move it); nil is time.Now
 	Log              *slog.Logger
 }
 
@@ -236,6 +237,10 @@ func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke
 	handlerDB := dynamoClient(cfg, dbEndpoint, s.Metrics)
 	mgmt := managementClient(cfg, s.URL)
 	httpClient := &http.Client{Timeout: 10 * time.Second}
+	now := s.opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	fns := map[string]*invoke.Function{}
 	for id, f := range s.spec.Functions {
 		env := map[string]string{}
@@ -248,7 +253,7 @@ func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke
 		log := s.log.With("function", id)
 		h, err := route.Handler(f.Name, route.Deps{
 			DynamoDB: handlerDB, Management: mgmt, HTTP: httpClient,
-			Getenv: func(k string) string { return env[k] }, Log: log, Now: time.Now,
+			Getenv: func(k string) string { return env[k] }, Log: log, Now: now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("function %s (./functions/%s): %w", id, f.Name, err)

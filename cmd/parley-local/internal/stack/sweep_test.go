@@ -1,0 +1,169 @@
+package stack
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is the handlers' time, moved by the test.
+type clock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
+}
+
+func startSwept(t *testing.T) (*Stack, *clock) {
+	clk := &clock{at: time.Now()}
+	s := startStack(t, func(o *Options) {
+		o.Now = clk.Now
+		o.ScheduleInterval = 50 * time.Millisecond
+	})
+	return s, clk
+}
+
+// gone waits until the store has seen every connection of a customer go.
+func (s *Stack) gone(t *testing.T, widget, customer string) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		c, err := s.Store.Customer(t.Context(), widget, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Connections) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("customer %s still has connections %v", customer, c.Connections)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSweepAutoCloses(t *testing.T) {
+	s, clk := startSwept(t)
+	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
+	bob.ok("hello", nil)
+	carol := s.dial(t, "carol", s.customerToken(t, "live", "carol"))
+	live := obj(carol.ok("send", map[string]any{"clientMessageId": "c1", "text": "quick question"})["conversation"])["id"].(string)
+	bob.conversationEvent(live, "active")
+	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
+	persistent := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "long story"})["conversation"])["id"].(string)
+	bob.conversationEvent(persistent, "active")
+
+	// A live chat stays open while its customer is connected, and for 20
+	// minutes after they leave.
+	clk.Advance(25 * time.Minute)
+	bob.none("conversation", 200*time.Millisecond)
+	carol.close()
+	s.gone(t, "live", "carol")
+	clk.Advance(10 * time.Minute)
+	bob.none("conversation", 200*time.Millisecond)
+	clk.Advance(11 * time.Minute)
+	if c := bob.conversationEvent(live, "closed"); c["closedBy"] != "system" {
+		t.Fatalf("live auto-close = %v; want closedBy system", c)
+	}
+
+	// A persistent chat outlives its connections; 30 silent days end it.
+	// (Days on, the sweep also drops every connection as past API
+	// Gateway's 2 hours, so the outcome is read from the store.)
+	alice.close()
+	s.gone(t, "persistent", "alice")
+	clk.Advance(29 * 24 * time.Hour)
+	time.Sleep(200 * time.Millisecond) // several sweeps
+	if c, err := s.Store.Conversation(t.Context(), persistent); err != nil || c.Status != "active" {
+		t.Fatalf("persistent after 29 days = %v, %v; want still active", c, err)
+	}
+	clk.Advance(2 * 24 * time.Hour)
+	deadline := time.Now().Add(waitFor)
+	for {
+		c, err := s.Store.Conversation(t.Context(), persistent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status == "closed" {
+			if c.ClosedBy != "system" {
+				t.Fatalf("persistent closed by %q; want system", c.ClosedBy)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("persistent after 31 days: %s; want closed", c.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ag, err := s.Store.Agent(t.Context(), "bob"); err != nil || ag.Used != 0 {
+		t.Fatalf("capacity after auto-closes: %+v, %v; want used 0", ag, err)
+	}
+}
+
+func TestSweepRemindsOfReturnedConversations(t *testing.T) {
+	s, clk := startSwept(t)
+	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
+	bob.ok("hello", nil)
+	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
+	id := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "hi"})["conversation"])["id"].(string)
+	bob.conversationEvent(id, "active")
+	bob.ok("park", map[string]any{"conversationId": id})
+	alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "back"})
+	if n := bob.next("notification"); n["reminder"] != nil {
+		t.Fatalf("first notification = %v; want the return itself", n)
+	}
+	clk.Advance(16 * time.Minute)
+	n := bob.next("notification")
+	if n["kind"] != "customer_returned" || n["conversationId"] != id || n["reminder"] != true {
+		t.Fatalf("reminder = %v", n)
+	}
+	// Once per interval, not once per tick.
+	bob.none("notification", 300*time.Millisecond)
+}
+
+func TestSweepRequeuesWhenTheAgentStaysAway(t *testing.T) {
+	s, clk := startSwept(t)
+	ws := workstreamConfig("support-persistent", "persistent", true, true)
+	ws.RequeueReturnedAfterSeconds = 600
+	if err := s.Store.PutWorkstream(t.Context(), ws, false); err != nil {
+		t.Fatal(err)
+	}
+	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
+	bob.ok("hello", nil)
+	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
+	id := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "hi"})["conversation"])["id"].(string)
+	bob.conversationEvent(id, "active")
+	bob.ok("park", map[string]any{"conversationId": id})
+	bob.close() // bob goes home
+	alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "anyone?"})
+	ann := s.dial(t, "ann", s.agentToken(t, "ann"))
+	ann.ok("hello", nil)
+	ann.none("conversation", 200*time.Millisecond) // still bob's: he may come back
+	clk.Advance(11 * time.Minute)
+	c := ann.conversationEvent(id, "active")
+	if obj(c["agent"])["id"] != "ann" {
+		t.Fatalf("requeued conversation went to %v; want ann", c["agent"])
+	}
+}
+
+func TestSweepDropsConnectionsPastTwoHours(t *testing.T) {
+	s, clk := startSwept(t)
+	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
+	alice.ok("hello", nil)
+	clk.Advance(2*time.Hour + time.Minute)
+	select {
+	case <-alice.closed:
+	case <-time.After(waitFor):
+		t.Fatal("connection older than 2 hours still open")
+	}
+	s.gone(t, "persistent", "alice")
+}
