@@ -62,6 +62,12 @@ func (s *Store) Conversation(ctx context.Context, id string) (*conversation.Conv
 // conversation, ErrNoCapacity when the agent cannot take the units, and a
 // *DuplicateError when the message's clientMessageId was already stored.
 func (s *Store) Apply(ctx context.Context, ch Change) error {
+	return s.apply(ctx, ch, false)
+}
+
+// apply writes ch; with floor, capacity being freed is set to zero instead
+// of taken off (see capacityFloor).
+func (s *Store) apply(ctx context.Context, ch Change, floor bool) error {
 	c := ch.Conversation
 	var tx []types.TransactWriteItem
 	const (
@@ -125,7 +131,11 @@ func (s *Store) Apply(ctx context.Context, ch Change) error {
 		}})
 	}
 	if cp := ch.Capacity; cp != nil {
-		add(kCapacity, types.TransactWriteItem{Update: s.capacityUpdate(cp)})
+		u := s.capacityUpdate(cp)
+		if floor {
+			u = s.capacityFloor(cp)
+		}
+		add(kCapacity, types.TransactWriteItem{Update: u})
 	}
 
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
@@ -154,6 +164,12 @@ func (s *Store) Apply(ctx context.Context, ch Change) error {
 	case failed[kCustomer]:
 		return fmt.Errorf("write conversation %s: customer %s already has an open conversation: %w", c.ID, c.Customer.ID, ErrStale)
 	case failed[kCapacity]:
+		if ch.Capacity.Units < 0 && !floor {
+			// The agent uses less than this frees: free what is left
+			// rather than refuse the park or close, which would then
+			// never go through.
+			return s.apply(ctx, ch, true)
+		}
 		return fmt.Errorf("write conversation %s: agent %s: %w", c.ID, ch.Capacity.AgentID, conversation.ErrNoCapacity)
 	}
 	return fmt.Errorf("write conversation %s v%d: cancelled %v: %w", c.ID, c.Version, codes, err)
@@ -219,6 +235,20 @@ func (s *Store) capacityUpdate(cp *Capacity) *types.Update {
 	u.ConditionExpression = aws.String("#used >= :u")
 	u.ExpressionAttributeValues = item{":u": num(int64(-cp.Units))}
 	return u
+}
+
+// capacityFloor frees capacity when used is below the units freed: it sets
+// used to zero, on condition that it still is below them (otherwise the
+// decrement would do).
+func (s *Store) capacityFloor(cp *Capacity) *types.Update {
+	return &types.Update{
+		TableName:                 &s.t.Agents,
+		Key:                       item{"id": str(cp.AgentID)},
+		UpdateExpression:          aws.String("SET #used = :zero"),
+		ConditionExpression:       aws.String("#used < :u"),
+		ExpressionAttributeNames:  map[string]string{"#used": "used"},
+		ExpressionAttributeValues: item{":zero": num(0), ":u": num(int64(-cp.Units))},
+	}
 }
 
 // idempotencyKey is the partition key of a send's idempotency marker: a
