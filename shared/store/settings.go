@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,8 +106,13 @@ func parseSpan(s string) (conversation.Span, error) {
 }
 
 func clock(s string) (time.Duration, error) {
-	var h, m int
-	if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+	// Atoi rather than Sscanf: Sscanf stops at the first character it does
+	// not need, so "17:00pm" or "12:00-13:00" in "09:00-12:00-13:00-17:00"
+	// would be read without complaint.
+	hh, mm, ok := strings.Cut(strings.TrimSpace(s), ":")
+	h, herr := strconv.Atoi(hh)
+	m, merr := strconv.Atoi(mm)
+	if !ok || herr != nil || merr != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("time %q: %w", s, conversation.ErrInvalid)
 	}
 	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
