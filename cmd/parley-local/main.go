@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/parley-chat/parley/cmd/parley-local/internal/ddblocal"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/gateway"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/stack"
 )
@@ -30,13 +32,15 @@ func main() {
 
 func run() error {
 	var (
-		opts     stack.Options
-		logLevel string
+		opts          stack.Options
+		logLevel      string
+		dynamoDBLocal bool
 	)
 	flag.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "listen address")
 	flag.StringVar(&opts.Data, "data", ".parley", `folder where local data survives restarts; "" keeps everything in memory`)
 	flag.StringVar(&opts.DynamoDBEndpoint, "dynamodb-endpoint", "", "use this DynamoDB-compatible endpoint instead of the embedded one")
 	flag.DurationVar(&opts.ScheduleInterval, "schedule-interval", 0, "run scheduled functions this often (default: as in template.yaml)")
+	flag.BoolVar(&dynamoDBLocal, "dynamodb-local", false, "run Amazon DynamoDB Local (installed on first use; needs Java and npm) and use it instead of the embedded store")
 	flag.StringVar(&opts.Template, "template", "template.yaml", "SAM template to run")
 	flag.IntVar(&opts.Limits.FrameBytes, "frame-limit", gateway.DefaultFrameBytes, "largest WebSocket frame in bytes")
 	flag.IntVar(&opts.Limits.MessageBytes, "message-limit", gateway.DefaultMessageBytes, "largest WebSocket message in bytes")
@@ -55,6 +59,25 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	began := time.Now()
+	if dynamoDBLocal {
+		if opts.DynamoDBEndpoint != "" {
+			return fmt.Errorf("--dynamodb-local and --dynamodb-endpoint both name the store: choose one")
+		}
+		emulator, err := ddblocal.Install(ctx, ddblocal.CacheDir())
+		if err != nil {
+			return err
+		}
+		dir := ""
+		if opts.Data != "" {
+			dir = filepath.Join(opts.Data, "dynamodb-local")
+		}
+		ddb, err := ddblocal.Start(ctx, ddblocal.Options{Emulator: emulator, Data: dir, Log: log})
+		if err != nil {
+			return err
+		}
+		defer ddb.Close()
+		opts.DynamoDBEndpoint = ddb.Endpoint
+	}
 	s, err := stack.Start(ctx, opts)
 	if err != nil {
 		return err

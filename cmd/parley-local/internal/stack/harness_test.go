@@ -3,6 +3,8 @@ package stack
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +20,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/cmd/parley-local/internal/ddblocal"
 )
 
 // waitFor bounds every wait in these tests; nothing here should take more
@@ -41,13 +45,62 @@ func (l *testLog) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+// backend is the DynamoDB-compatible server the tests run on: the embedded
+// one (endpoint ""), or Amazon DynamoDB Local when PARLEY_BACKEND says so
+// (make test runs the suite on both).
+var backend struct {
+	name     string
+	endpoint string
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("PARLEY_BACKEND") != "dynamodb-local" {
+		os.Exit(m.Run())
+	}
+	backend.name = "dynamodb-local"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	emulator, err := ddblocal.Install(ctx, ddblocal.CacheDir())
+	var srv *ddblocal.Server
+	if err == nil {
+		srv, err = ddblocal.Start(ctx, ddblocal.Options{Emulator: emulator})
+	}
+	cancel()
+	if err != nil {
+		// No quiet skip: the parity run fails when its backend cannot run.
+		fmt.Fprintln(os.Stderr, "PARLEY_BACKEND=dynamodb-local, but DynamoDB Local cannot run:", err)
+		os.Exit(1)
+	}
+	backend.endpoint = srv.Endpoint
+	code := m.Run()
+	srv.Close()
+	os.Exit(code)
+}
+
+// embedded keeps a stack on the embedded store whatever the backend (for
+// tests about the embedded store itself).
+func embedded(o *Options) { o.DynamoDBEndpoint = embeddedStore }
+
+const embeddedStore = "embedded"
+
+// stackName gives each test its own tables on a shared DynamoDB Local.
+func stackName(t testing.TB) string {
+	h := sha256.Sum256([]byte(t.Name()))
+	return "t" + hex.EncodeToString(h[:5])
+}
+
 func startStack(t testing.TB, mod ...func(*Options)) *Stack {
 	t.Helper()
 	lg := &testLog{}
 	opts := Options{Addr: "127.0.0.1:0", Template: templatePath(t), StreamRetryDelay: 20 * time.Millisecond,
 		Log: slog.New(slog.NewJSONHandler(lg, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if backend.endpoint != "" {
+		opts.DynamoDBEndpoint, opts.StackName = backend.endpoint, stackName(t)
+	}
 	for _, m := range mod {
 		m(&opts)
+	}
+	if opts.DynamoDBEndpoint == embeddedStore {
+		opts.DynamoDBEndpoint = ""
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
@@ -316,4 +369,12 @@ func (s *Stack) metrics(t testing.TB) map[string]map[string]int {
 		t.Fatalf("metrics %s: %v", b, err)
 	}
 	return m
+}
+
+// dynamoEndpointURL is where the stack's DynamoDB answers, embedded or not.
+func (s *Stack) dynamoEndpointURL() string {
+	if s.db == nil {
+		return s.opts.DynamoDBEndpoint
+	}
+	return s.URL + "/local/dynamodb"
 }

@@ -51,8 +51,8 @@ func TestDataKeptAcrossRestart(t *testing.T) {
 // --dynamodb-endpoint: a stack whose store is another stack's embedded
 // DynamoDB works through it alone.
 func TestExternalDynamoDBEndpoint(t *testing.T) {
-	backend := startStack(t)
-	front := startStack(t, func(o *Options) { o.DynamoDBEndpoint = backend.URL + "/local/dynamodb" })
+	backend := startStack(t, embedded)
+	front := startStack(t, func(o *Options) { o.DynamoDBEndpoint = backend.URL + "/local/dynamodb"; o.StackName = "parley" })
 	if front.db != nil {
 		t.Fatal("front stack opened an embedded store")
 	}
@@ -94,12 +94,12 @@ func TestTemplateDrivesTheStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startStack(t, func(o *Options) { o.Template = path })
-	out, err := dynamoClient(awsConfig(Region), s.URL+"/local/dynamodb", nil).ListTables(t.Context(), &dynamodb.ListTablesInput{})
+	out, err := dynamoClient(awsConfig(Region), s.dynamoEndpointURL(), nil).ListTables(t.Context(), &dynamodb.ListTablesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(out.TableNames, ","), "parley-audit") {
-		t.Fatalf("tables = %v; want parley-audit", out.TableNames)
+	if want := s.opts.StackName + "-audit"; !strings.Contains(strings.Join(out.TableNames, ","), want) {
+		t.Fatalf("tables = %v; want %s", out.TableNames, want)
 	}
 	// The new route reaches the message function, which does not serve it.
 	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
