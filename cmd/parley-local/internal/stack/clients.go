@@ -21,7 +21,7 @@ import (
 func awsConfig(region string) aws.Config {
 	return aws.Config{
 		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider("parley-local", "parley-local", ""),
+		Credentials: credentials.NewStaticCredentialsProvider("parleylocal", "parleylocal", ""),
 		HTTPClient:  &http.Client{Timeout: 30 * time.Second},
 		// Local servers answer at once; the SDK's default retries (with
 		// backoff) would only hide faults under test.

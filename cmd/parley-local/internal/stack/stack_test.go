@@ -51,7 +51,7 @@ func TestDataKeptAcrossRestart(t *testing.T) {
 // --dynamodb-endpoint: a stack whose store is another stack's embedded
 // DynamoDB works through it alone.
 func TestExternalDynamoDBEndpoint(t *testing.T) {
-	backend := startStack(t, embedded)
+	backend := startStack(t, embedded, func(o *Options) { o.StackName = "parley" })
 	front := startStack(t, func(o *Options) { o.DynamoDBEndpoint = backend.URL + "/local/dynamodb"; o.StackName = "parley" })
 	if front.db != nil {
 		t.Fatal("front stack opened an embedded store")
