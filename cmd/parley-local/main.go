@@ -63,15 +63,11 @@ func run() error {
 		if opts.DynamoDBEndpoint != "" {
 			return fmt.Errorf("--dynamodb-local and --dynamodb-endpoint both name the store: choose one")
 		}
-		emulator, err := ddblocal.Install(ctx, ddblocal.CacheDir())
-		if err != nil {
-			return err
-		}
 		dir := ""
 		if opts.Data != "" {
 			dir = filepath.Join(opts.Data, "dynamodb-local")
 		}
-		ddb, err := ddblocal.Start(ctx, ddblocal.Options{Emulator: emulator, Data: dir, Log: log})
+		ddb, err := ddblocal.Launch(ctx, ddblocal.Options{Data: dir, Log: log})
 		if err != nil {
 			return err
 		}

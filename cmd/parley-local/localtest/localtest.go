@@ -6,8 +6,12 @@ package localtest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -17,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/parley-chat/parley/cmd/parley-local/internal/ddblocal"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/dynamo"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/stack"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/template"
@@ -29,29 +34,81 @@ func Template() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "template.yaml")
 }
 
-// DynamoDB starts an in-memory embedded DynamoDB-compatible server with
-// Parley's tables and returns a real SDK client for it and the table names.
-// The server stops when the test ends.
+// Backend names the DynamoDB-compatible server tests run on: "embedded"
+// (the default) or "dynamodb-local" (PARLEY_BACKEND=dynamodb-local; make
+// test runs the store and end-to-end suites on both).
+func Backend() string {
+	if os.Getenv("PARLEY_BACKEND") == "dynamodb-local" {
+		return "dynamodb-local"
+	}
+	return "embedded"
+}
+
+var shared struct {
+	endpoint string
+	server   *ddblocal.Server
+}
+
+// Main runs a package's tests; on the dynamodb-local backend it first
+// starts one DynamoDB Local for the whole package (each test then gets its
+// own tables) and fails the run, never skipping it, when that cannot start.
+// Use it as the package's TestMain: func TestMain(m *testing.M) { localtest.Main(m) }.
+func Main(m *testing.M) {
+	if Backend() != "dynamodb-local" {
+		os.Exit(m.Run())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	var err error
+	shared.server, err = ddblocal.Launch(ctx, ddblocal.Options{})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "PARLEY_BACKEND=dynamodb-local, but DynamoDB Local cannot run:", err)
+		os.Exit(1)
+	}
+	shared.endpoint = shared.server.Endpoint
+	code := m.Run()
+	shared.server.Close()
+	os.Exit(code)
+}
+
+// StackName is a test's own stack name, so tests sharing one DynamoDB Local
+// never share tables.
+func StackName(t testing.TB) string {
+	h := sha256.Sum256([]byte(t.Name()))
+	return "t" + hex.EncodeToString(h[:5])
+}
+
+// DynamoDB returns a real SDK client for a DynamoDB-compatible server with
+// Parley's tables, and the table names: a fresh in-memory embedded server,
+// or the package's DynamoDB Local (see Main) with tables of the test's own.
+// Everything is released when the test ends.
 func DynamoDB(t testing.TB) (*dynamodb.Client, store.Tables) {
 	t.Helper()
-	db, err := dynamo.Open(dynamo.Options{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("open embedded DynamoDB: %v", err)
+	endpoint, stackName := shared.endpoint, StackName(t)
+	if endpoint == "" {
+		if Backend() == "dynamodb-local" {
+			t.Fatal("PARLEY_BACKEND=dynamodb-local needs the package's TestMain to call localtest.Main")
+		}
+		db, err := dynamo.Open(dynamo.Options{Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("open embedded DynamoDB: %v", err)
+		}
+		srv := httptest.NewServer(db)
+		t.Cleanup(func() {
+			srv.Close()
+			_ = db.Close()
+		})
+		endpoint, stackName = srv.URL, "parley"
 	}
-	srv := httptest.NewServer(db)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = db.Close()
-	})
 	client := dynamodb.NewFromConfig(aws.Config{
 		Region:      stack.Region,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+		Credentials: credentials.NewStaticCredentialsProvider("parleylocal", "parleylocal", ""),
+	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	tpl, err := template.Load(Template())
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := tpl.Resolve(template.Env{StackName: "parley", Region: stack.Region, AccountID: stack.AccountID, APIID: stack.APIID})
+	spec, err := tpl.Resolve(template.Env{StackName: stackName, Region: stack.Region, AccountID: stack.AccountID, APIID: stack.APIID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +129,9 @@ func DynamoDB(t testing.TB) (*dynamodb.Client, store.Tables) {
 func Stack(t testing.TB, mod ...func(*stack.Options)) *stack.Stack {
 	t.Helper()
 	opts := stack.Options{Addr: "127.0.0.1:0", Template: Template(), Log: slog.New(slog.DiscardHandler)}
+	if shared.endpoint != "" {
+		opts.DynamoDBEndpoint, opts.StackName = shared.endpoint, StackName(t)
+	}
 	for _, m := range mod {
 		m(&opts)
 	}

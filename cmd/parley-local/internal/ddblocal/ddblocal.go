@@ -268,3 +268,14 @@ func (t *tail) Write(p []byte) (int, error) {
 }
 
 func (t *tail) String() string { return strings.TrimSpace(string(t.buf)) }
+
+// Launch installs DynamoDB Local into CacheDir when needed and starts it;
+// opts.Emulator is filled in.
+func Launch(ctx context.Context, opts Options) (*Server, error) {
+	emulator, err := Install(ctx, CacheDir())
+	if err != nil {
+		return nil, err
+	}
+	opts.Emulator = emulator
+	return Start(ctx, opts)
+}

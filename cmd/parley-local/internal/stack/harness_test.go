@@ -59,11 +59,7 @@ func TestMain(m *testing.M) {
 	}
 	backend.name = "dynamodb-local"
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	emulator, err := ddblocal.Install(ctx, ddblocal.CacheDir())
-	var srv *ddblocal.Server
-	if err == nil {
-		srv, err = ddblocal.Start(ctx, ddblocal.Options{Emulator: emulator})
-	}
+	srv, err := ddblocal.Launch(ctx, ddblocal.Options{})
 	cancel()
 	if err != nil {
 		// No quiet skip: the parity run fails when its backend cannot run.
