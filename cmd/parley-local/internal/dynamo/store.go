@@ -275,7 +275,11 @@ func (s *Store) handle(op string, body []byte) reply {
 	switch op {
 	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
 		return s.writeItems(op, body, nil)
-	case "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems":
+	case "Query":
+		s.writeMu.RLock()
+		defer s.writeMu.RUnlock()
+		return s.query(body)
+	case "GetItem", "Scan", "BatchGetItem", "TransactGetItems":
 		s.writeMu.RLock()
 		defer s.writeMu.RUnlock()
 		return qualify(s.call(op, body))
