@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +67,7 @@ func (w WorkstreamConfig) Workstream() (conversation.Workstream, error) {
 				return ws, fmt.Errorf("workstream %s: weekday %q: %w", w.ID, day, conversation.ErrInvalid)
 			}
 			for _, sp := range spans {
-				span, err := parseSpan(sp)
+				span, err := conversation.ParseSpan(sp)
 				if err != nil {
 					return ws, fmt.Errorf("workstream %s: %s %q: %w", w.ID, day, sp, err)
 				}
@@ -88,35 +87,6 @@ func (w WorkstreamConfig) Workstream() (conversation.Workstream, error) {
 
 var weekdays = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
 	"wednesday": time.Wednesday, "thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday}
-
-func parseSpan(s string) (conversation.Span, error) {
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return conversation.Span{}, fmt.Errorf("want HH:MM-HH:MM: %w", conversation.ErrInvalid)
-	}
-	start, err := clock(a)
-	if err != nil {
-		return conversation.Span{}, err
-	}
-	end, err := clock(b)
-	if err != nil {
-		return conversation.Span{}, err
-	}
-	return conversation.Span{Start: start, End: end}, nil
-}
-
-func clock(s string) (time.Duration, error) {
-	// Atoi rather than Sscanf: Sscanf stops at the first character it does
-	// not need, so "17:00pm" or "12:00-13:00" in "09:00-12:00-13:00-17:00"
-	// would be read without complaint.
-	hh, mm, ok := strings.Cut(strings.TrimSpace(s), ":")
-	h, herr := strconv.Atoi(hh)
-	m, merr := strconv.Atoi(mm)
-	if !ok || herr != nil || merr != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
-		return 0, fmt.Errorf("time %q: %w", s, conversation.ErrInvalid)
-	}
-	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
-}
 
 // AgentDefaults are applied to an agent the first time it connects.
 type AgentDefaults struct {
