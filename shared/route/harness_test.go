@@ -1,0 +1,405 @@
+package route_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest"
+	"github.com/parley-chat/parley/shared/conversation"
+	"github.com/parley-chat/parley/shared/route"
+	"github.com/parley-chat/parley/shared/store"
+)
+
+// waitFor bounds every wait; nothing should take more than a fraction of
+// it, but the machine is shared.
+const waitFor = 15 * time.Second
+
+// The people and the conversation the fixtures in events/ are about. The
+// tests mint tokens for the same people, so a fixture's authorizer context
+// is what the authorizer gives a real connection of theirs.
+const (
+	fixtureCustomer     = "alice"
+	fixtureCustomerName = "Alice"
+	fixtureWidget       = "persistent"
+	fixtureAgent        = "bob"
+	fixtureAgentName    = "Bob"
+	fixtureConversation = "c_SCLXBAIQAZGOV6XV5G27M34ZWP"
+)
+
+// repoRoot is the module root, found from this file rather than the
+// working directory.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func eventsDir() string { return filepath.Join(repoRoot(), "events") }
+
+// fixture reads events/<name> as sam local invoke would send it.
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(eventsDir(), name))
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	return b
+}
+
+// decode reads events/<name> into the aws-lambda-go type the function's
+// handler takes, as the Lambda runtime does.
+func decode[T any](t testing.TB, name string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(fixture(t, name), &v); err != nil {
+		t.Fatalf("decode %s into %T: %v", name, v, err)
+	}
+	return v
+}
+
+// The handler signatures of the four kinds of function.
+type (
+	authorizerHandler = func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error)
+	routeHandler      = func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)
+	streamHandler     = func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+	scheduleHandler   = func(context.Context, events.CloudWatchEvent) error
+)
+
+// handler builds the named function's handler and checks its signature.
+func handler[H any](t testing.TB, name string, d route.Deps) H {
+	t.Helper()
+	h, err := route.Handler(name, d)
+	if err != nil {
+		t.Fatalf("route.Handler(%q): %v", name, err)
+	}
+	typed, ok := h.(H)
+	if !ok {
+		var want H
+		t.Fatalf("route.Handler(%q) is %T; want %T", name, h, want)
+	}
+	return typed
+}
+
+// testStack is a running local stack: what the tests use of it.
+type testStack struct {
+	URL, WSURL string
+	Store      *store.Store // uncounted client, for setting up and checking
+	env        map[string]string
+}
+
+// startStack starts an in-memory local stack for the test.
+func startStack(t testing.TB) *testStack {
+	t.Helper()
+	s := localtest.Stack(t)
+	return &testStack{URL: s.URL, WSURL: s.WSURL, Store: s.Store, env: map[string]string{
+		"CONVERSATIONS_TABLE": "parley-conversations",
+		"MESSAGES_TABLE":      "parley-messages",
+		"CONNECTIONS_TABLE":   "parley-connections",
+		"CUSTOMERS_TABLE":     "parley-customers",
+		"AGENTS_TABLE":        "parley-agents",
+		"SETTINGS_TABLE":      "parley-settings",
+		"AGENT_ISSUER":        s.Issuer.AgentIssuer(),
+		"AGENT_JWKS_URL":      s.Issuer.JWKSURL(),
+		"AGENT_AUDIENCE":      "parley-agent-app", // issuer.AgentAudience (an internal package)
+	}}
+}
+
+// logBuffer keeps the handlers' logs out of the output unless a test fails.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// deps builds Deps the way the local stack builds its own functions': SDK
+// clients aimed at the stack with dummy static credentials, and the
+// environment template.yaml gives the functions there.
+func (s *testStack) deps(t testing.TB) route.Deps {
+	t.Helper()
+	return depsAt(t, s.URL, s.env)
+}
+
+func depsAt(t testing.TB, url string, env map[string]string) route.Deps {
+	t.Helper()
+	cfg := aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("parley-test", "parley-test", ""),
+		HTTPClient:       &http.Client{Timeout: waitFor},
+		RetryMaxAttempts: 3,
+	}
+	logs := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out := logs.String()
+			if len(out) > 20000 {
+				out = out[len(out)-20000:]
+			}
+			t.Logf("handler log (tail):\n%s", out)
+		}
+	})
+	return route.Deps{
+		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			o.BaseEndpoint = aws.String(url + "/local/dynamodb")
+		}),
+		Management: apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
+			o.BaseEndpoint = aws.String(url) // the SDK appends /@connections/{id}
+		}),
+		HTTP:   &http.Client{Timeout: waitFor},
+		Getenv: func(k string) string { return env[k] },
+		Log:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    time.Now,
+	}
+}
+
+// token mints a token from the local issuer over HTTP, as any client would.
+func (s *testStack) token(t testing.TB, fields map[string]any) string {
+	t.Helper()
+	b, _ := json.Marshal(fields)
+	resp, err := http.Post(s.URL+"/local/token", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token, Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /local/token %s = %d %s", b, resp.StatusCode, out.Error)
+	}
+	return out.Token
+}
+
+func (s *testStack) customerToken(t testing.TB, widget, sub, name string) string {
+	return s.token(t, map[string]any{"role": "customer", "sub": sub, "name": name, "widget": widget})
+}
+
+func (s *testStack) agentToken(t testing.TB, sub, name string) string {
+	return s.token(t, map[string]any{"role": "agent", "sub": sub, "name": name})
+}
+
+// client is a real WebSocket connection to the stack's gateway: what a
+// handler pushes to its connectionId arrives here.
+type client struct {
+	t      testing.TB
+	name   string
+	id     string // connectionId, as the gateway recorded it
+	conn   *websocket.Conn
+	frames chan map[string]any
+	held   []map[string]any // frames read while waiting for another
+	closed chan struct{}
+}
+
+// dial connects with token. The gateway runs $connect before the 101, so
+// the connection is in the store once dial returns; connID finds it there.
+func (s *testStack) dial(t testing.TB, name, token string, connID func(context.Context) ([]string, error)) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	before, err := connID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, resp, err := websocket.Dial(ctx, s.WSURL+"?token="+token, nil)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("%s: dial: %v (HTTP %d)", name, err, status)
+	}
+	c := &client{t: t, name: name, conn: conn, frames: make(chan map[string]any, 256), closed: make(chan struct{})}
+	go func() {
+		defer close(c.closed)
+		for {
+			_, b, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var f map[string]any
+			if err := json.Unmarshal(b, &f); err != nil {
+				f = map[string]any{"type": "<not json>", "raw": string(b)}
+			}
+			c.frames <- f
+		}
+	}()
+	t.Cleanup(func() {
+		conn.Close(websocket.StatusNormalClosure, "bye")
+		select {
+		case <-c.closed:
+		case <-time.After(waitFor):
+		}
+	})
+	after, err := connID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range after {
+		if !slices.Contains(before, id) {
+			c.id = id
+		}
+	}
+	if c.id == "" {
+		t.Fatalf("%s: connected, but no new connection recorded (before %v, after %v)", name, before, after)
+	}
+	return c
+}
+
+// dialCustomer connects a customer of widget and finds its connectionId.
+func (s *testStack) dialCustomer(t testing.TB, widget, sub, name string) *client {
+	t.Helper()
+	return s.dial(t, sub, s.customerToken(t, widget, sub, name), func(ctx context.Context) ([]string, error) {
+		c, err := s.Store.Customer(ctx, widget, sub)
+		return c.Connections, err
+	})
+}
+
+// dialAgent connects an agent and finds its connectionId.
+func (s *testStack) dialAgent(t testing.TB, sub, name string) *client {
+	t.Helper()
+	return s.dial(t, sub, s.agentToken(t, sub, name), func(ctx context.Context) ([]string, error) {
+		a, err := s.Store.Agent(ctx, sub)
+		if errors.Is(err, conversation.ErrNotFound) {
+			return nil, nil
+		}
+		return a.ConnectionIDs, err
+	})
+}
+
+// wait returns the first frame (held ones first) that match accepts,
+// keeping the others for later waits.
+func (c *client) wait(what string, match func(map[string]any) bool) map[string]any {
+	c.t.Helper()
+	for i, f := range c.held {
+		if match(f) {
+			c.held = slices.Delete(c.held, i, i+1)
+			return f
+		}
+	}
+	deadline := time.After(waitFor)
+	for {
+		select {
+		case f := <-c.frames:
+			if match(f) {
+				return f
+			}
+			c.held = append(c.held, f)
+		case <-deadline:
+			c.t.Fatalf("%s: no %s within %s; held frames: %v", c.name, what, waitFor, c.held)
+		}
+	}
+}
+
+// reply waits for the frame answering requestID.
+func (c *client) reply(requestID string) map[string]any {
+	c.t.Helper()
+	return c.wait("reply to "+requestID, func(f map[string]any) bool { return f["requestId"] == requestID })
+}
+
+// until returns, in order, every frame received before the one answering
+// requestID (held ones included), and that one. Pushes to one connection
+// arrive in order, so a reply requested last fences the frames before it.
+func (c *client) until(requestID string) (before []map[string]any, fence map[string]any) {
+	c.t.Helper()
+	fence = c.reply(requestID)
+	before, c.held = c.held, nil
+	return before, fence
+}
+
+// routeEvent is a route fixture re-aimed at a real connection: its
+// connectionId and authorizer context become c's, the body's fields are
+// replaced by set (nil deletes one).
+func routeEvent(t testing.TB, name string, c *client, authorizer map[string]any, set map[string]any) events.APIGatewayWebsocketProxyRequest {
+	t.Helper()
+	ev := decode[events.APIGatewayWebsocketProxyRequest](t, name)
+	if c != nil {
+		ev.RequestContext.ConnectionID = c.id
+	}
+	if authorizer != nil {
+		ev.RequestContext.Authorizer = authorizer
+	}
+	if len(set) > 0 {
+		var body map[string]any
+		if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
+			t.Fatalf("%s: body: %v", name, err)
+		}
+		for k, v := range set {
+			if v == nil {
+				delete(body, k)
+			} else {
+				body[k] = v
+			}
+		}
+		b, _ := json.Marshal(body)
+		ev.Body = string(b)
+	}
+	return ev
+}
+
+// authorizerOf is the authorizer context a fixture carries.
+func authorizerOf(t testing.TB, name string) map[string]any {
+	t.Helper()
+	ev := decode[events.APIGatewayWebsocketProxyRequest](t, name)
+	m, ok := ev.RequestContext.Authorizer.(map[string]any)
+	if !ok {
+		t.Fatalf("%s: requestContext.authorizer is %T", name, ev.RequestContext.Authorizer)
+	}
+	return m
+}
+
+// customerAuthorizer and agentAuthorizer are authorizer contexts as
+// Authorize writes them (and API Gateway adds principalId).
+func customerAuthorizer(widget, sub, name string) map[string]any {
+	return map[string]any{"principalId": "customer:" + sub, "role": "customer", "userId": sub, "name": name, "widget": widget}
+}
+
+func agentAuthorizer(sub, name string) map[string]any {
+	return map[string]any{"principalId": "agent:" + sub, "role": "agent", "userId": sub, "name": name, "widget": ""}
+}
+
+// serve runs a route handler as the gateway would and checks it answered
+// 200 (route handlers reply through PostToConnection, not the response).
+func serve(t testing.TB, h routeHandler, ev events.APIGatewayWebsocketProxyRequest) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	resp, err := h(ctx, ev)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s handler = %d, %v; want 200, <nil>", ev.RequestContext.RouteKey, resp.StatusCode, err)
+	}
+}
+
+func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+func list(v any) []any         { l, _ := v.([]any); return l }
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	t.Cleanup(cancel)
+	return ctx
+}
