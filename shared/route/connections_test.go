@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
@@ -165,4 +166,50 @@ func TestConnectDisconnect(t *testing.T) {
 			t.Errorf("$connect without identity = %d, %v; want 401", resp.StatusCode, err)
 		}
 	})
+}
+
+// TestAuthorizerOutage checks the other half of the authorizer's contract:
+// a token that could not be checked (settings or JWKS unreachable) is an
+// error API Gateway answers with 500, never "Unauthorized", which would
+// tell the client its credentials are bad.
+func TestAuthorizerOutage(t *testing.T) {
+	s := startStack(t)
+	customer := s.customerToken(t, fixtureWidget, fixtureCustomer, fixtureCustomerName)
+	agent := s.agentToken(t, fixtureAgent, fixtureAgentName)
+
+	dead := deadEndpoint(t)
+	noSettings := depsAt(t, dead, s.env) // DynamoDB (the widget's trust settings) unreachable
+	env := maps.Clone(s.env)
+	env["AGENT_JWKS_URL"] = dead + "/.well-known/jwks.json"
+	noJWKS := s.deps(t)
+	noJWKS.Getenv = func(k string) string { return env[k] }
+
+	for _, tc := range []struct {
+		name, token string
+		deps        func() authorizerHandler
+	}{
+		{"customer, settings unreachable", customer, func() authorizerHandler { return fixtureHandler[authorizerHandler](t, "authorizer.json", noSettings) }},
+		{"agent, JWKS unreachable", agent, func() authorizerHandler { return fixtureHandler[authorizerHandler](t, "authorizer.json", noJWKS) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := decode[events.APIGatewayCustomAuthorizerRequestTypeRequest](t, "authorizer.json")
+			ev.QueryStringParameters["token"] = tc.token
+			resp, err := tc.deps()(ctxT(t), ev)
+			if err == nil || err.Error() == "Unauthorized" {
+				t.Errorf("Authorize(%s) = %+v, %v; want an error other than Unauthorized", tc.name, resp, err)
+			}
+		})
+	}
+}
+
+// deadEndpoint is a loopback URL nothing listens on.
+func deadEndpoint(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
 }

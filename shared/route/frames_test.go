@@ -234,3 +234,21 @@ func TestDefaultFunction(t *testing.T) {
 	pong := call(t, fixtureHandler[routeHandler](t, "ping.json", d), alice, routeEvent(t, "ping.json", alice, nil, nil))
 	wantType(t, "ping after errors", pong, "pong")
 }
+
+// TestFrameFailure runs send.json while DynamoDB is unreachable: the frame
+// still gets exactly one reply, an `internal` error that reveals nothing,
+// and the connection stays usable.
+func TestFrameFailure(t *testing.T) {
+	s := startStack(t)
+	alice := s.dialCustomer(t, fixtureWidget, fixtureCustomer, fixtureCustomerName)
+	broken := s.deps(t)
+	broken.DynamoDB = depsAt(t, deadEndpoint(t), s.env).DynamoDB
+
+	f := call(t, fixtureHandler[routeHandler](t, "send.json", broken), alice, routeEvent(t, "send.json", alice, nil, nil))
+	wantError(t, "send with DynamoDB down", f, "internal")
+	if f["message"] != "something went wrong; try again" {
+		t.Errorf("internal error message %q; want nothing internal", f["message"])
+	}
+	pong := call(t, fixtureHandler[routeHandler](t, "ping.json", s.deps(t)), alice, routeEvent(t, "ping.json", alice, nil, nil))
+	wantType(t, "ping after a failure", pong, "pong")
+}

@@ -4,16 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/route"
+	"github.com/parley-chat/parley/shared/store"
 )
 
 // streamRecord is notify.json's record with edit applied to its JSON (the
@@ -328,4 +334,70 @@ func storeVersion(t testing.TB, img map[string]events.DynamoDBAttributeValue) in
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestNotifyFailures checks what Lambda retries. A push API Gateway
+// refuses with an error fails its record, which is reported (and the
+// records after it are left for the retry); redelivered once pushes work,
+// each is told once. A connection that is gone (410) is forgotten, not a
+// failure.
+func TestNotifyFailures(t *testing.T) {
+	s := startStack(t)
+	d := s.deps(t)
+	bob := s.dialAgent(t, fixtureAgent, fixtureAgentName)
+	bobAuth := agentAuthorizer(fixtureAgent, fixtureAgentName)
+
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Amzn-ErrorType", "InternalServerErrorException")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"message":"Internal server error"}`))
+	}))
+	t.Cleanup(failing.Close)
+	broken := d
+	broken.Management = apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(failing.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("parley-test", "parley-test", ""),
+	})
+
+	withID := func(id, seq string) events.DynamoDBEventRecord {
+		return streamRecord(t, func(rec map[string]any) {
+			for _, img := range []map[string]any{image(rec, "OldImage"), image(rec, "NewImage"), obj(obj(rec["dynamodb"])["Keys"])} {
+				img["id"] = map[string]any{"S": id}
+			}
+			obj(rec["dynamodb"])["SequenceNumber"] = seq
+		})
+	}
+	const a, b = "c_A2ZQ4KX7MRT3WB6NYV5HJLDC2E", "c_B7NW3QPX5KTR2MZ4YJV6HCDL3A"
+	skipped := streamRecord(t, func(rec map[string]any) {
+		rec["eventName"] = "INSERT"
+		delete(obj(rec["dynamodb"]), "OldImage")
+		obj(rec["dynamodb"])["SequenceNumber"] = "100000000000000000000001"
+	})
+	recA, recB := withID(a, "100000000000000000000002"), withID(b, "100000000000000000000003")
+
+	resp, err := fixtureHandler[streamHandler](t, "notify.json", broken)(ctxT(t), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{skipped, recA, recB}})
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != recA.Change.SequenceNumber {
+		t.Fatalf("notify with pushes failing = %+v, %v; want record %s reported", resp, err, recA.Change.SequenceNumber)
+	}
+	// Lambda retries from the lowest failed record.
+	notifyOK(t, fixtureHandler[streamHandler](t, "notify.json", d), recA, recB)
+	got := fence(t, d, bob, bobAuth)
+	if len(framesOf(got, "notification", a)) != 1 || len(framesOf(got, "notification", b)) != 1 {
+		t.Errorf("bob received %v; want one notification for each of %s and %s", got, a, b)
+	}
+
+	t.Run("gone connection", func(t *testing.T) {
+		const gone = "G0neC0nnecti0n0="
+		if err := s.Store.AddConnection(ctxT(t), store.Connection{ID: gone, Role: conversation.AgentRole, UserID: fixtureAgent, Name: fixtureAgentName, ConnectedAt: time.Now()}, 3); err != nil {
+			t.Fatal(err)
+		}
+		const c = "c_C4MX2NQW7PKT5RZ3YJV6HBDL4E"
+		notifyOK(t, fixtureHandler[streamHandler](t, "notify.json", d), withID(c, "100000000000000000000004"))
+		if got := fence(t, d, bob, bobAuth); len(framesOf(got, "notification", c)) != 1 {
+			t.Errorf("bob's live connection received %v; want the notification", got)
+		}
+		if ag, err := s.Store.Agent(ctxT(t), fixtureAgent); err != nil || slices.Contains(ag.ConnectionIDs, gone) || !slices.Contains(ag.ConnectionIDs, bob.id) {
+			t.Errorf("bob's connections %v, %v; want %s forgotten and %s kept", ag.ConnectionIDs, err, gone, bob.id)
+		}
+	})
 }

@@ -89,3 +89,14 @@ func TestSweep(t *testing.T) {
 		t.Errorf("bob's connections %v; want %s kept", a.ConnectionIDs, bob.id)
 	}
 }
+
+// TestSweepFailure checks a sweep that cannot read the store says so: the
+// error makes EventBridge's async invoke retry the tick.
+func TestSweepFailure(t *testing.T) {
+	s := startStack(t)
+	broken := s.deps(t)
+	broken.DynamoDB = depsAt(t, deadEndpoint(t), s.env).DynamoDB
+	if err := fixtureHandler[scheduleHandler](t, "sweep.json", broken)(ctxT(t), decode[events.CloudWatchEvent](t, "sweep.json")); err == nil {
+		t.Errorf("sweep with DynamoDB unreachable = <nil>; want an error")
+	}
+}
