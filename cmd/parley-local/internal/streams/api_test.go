@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/filter"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
@@ -593,6 +594,23 @@ func TestAPISourceShardLineage(t *testing.T) {
 	})
 }
 
+// A failure that may pass (here a refused connection, as while DynamoDB
+// Local restarts) is logged and retried; Lambda's mapping keeps polling too.
+func TestAPISourceRetriesTransientFailures(t *testing.T) {
+	api := &scriptedAPI{}
+	api.open("shard-1", "")
+	api.write("shard-1", "a")
+	api.failNext = &smithyhttp.RequestSendError{Err: errors.New("dial tcp 127.0.0.1:8000: connect: connection refused")}
+	var logs lockedBuffer
+	src := NewAPISource(api, scriptedARN, "us-east-1", APISourceOptions{PollInterval: time.Millisecond, Log: apiLogger(t, &logs)})
+	if got := readN(t, src, "", 1); keys(got) != "a" {
+		t.Errorf("Read() after a refused connection = %s; want a", keys(got))
+	}
+	if !strings.Contains(logs.String(), "connection refused") {
+		t.Errorf("log = %s; want the failure noted", logs.String())
+	}
+}
+
 // readN reads from src until it has n records after `after`, failing the
 // test if that takes more than 10 s.
 func readN(t *testing.T, src Source, after string, n int) []events.DynamoDBEventRecord {
@@ -799,9 +817,10 @@ func scriptedSeq(n int) string { return fmt.Sprintf("44215845%020d", n) }
 // trims. It lists one shard per DescribeStream page, so the source must
 // follow LastEvaluatedShardId.
 type scriptedAPI struct {
-	mu     sync.Mutex
-	shards []*scriptedShard // in listing order
-	seq    int
+	mu       sync.Mutex
+	shards   []*scriptedShard // in listing order
+	seq      int
+	failNext error // returned by the next GetRecords
 }
 
 type scriptedShard struct {
@@ -916,6 +935,10 @@ func (a *scriptedAPI) GetShardIterator(_ context.Context, in *dynamodbstreams.Ge
 func (a *scriptedAPI) GetRecords(_ context.Context, in *dynamodbstreams.GetRecordsInput, _ ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.failNext; err != nil {
+		a.failNext = nil
+		return nil, err
+	}
 	id, n, _ := strings.Cut(aws.ToString(in.ShardIterator), "/")
 	next, err := strconv.Atoi(n)
 	if err != nil {
