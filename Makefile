@@ -22,8 +22,13 @@ run:
 run-dynamodb-local:
 	$(GO) run ./cmd/parley-local --addr $(ADDR) --data "$(DATA)-dynamodb-local" --dynamodb-local $(ARGS)
 
+# Every test on the embedded store, then the store and end-to-end suites
+# again on Amazon DynamoDB Local, the referee of the embedded emulation.
+PARITY = ./shared/store/ ./cmd/parley-local/internal/stack/
+
 test: vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+	PARLEY_BACKEND=dynamodb-local $(GO) test -race -count=1 -timeout 20m $(PARITY)
 
 test-short:
 	$(GO) test -short -count=1 ./...

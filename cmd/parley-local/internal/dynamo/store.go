@@ -230,6 +230,10 @@ func (s *Store) serve(r *http.Request) reply {
 	}
 	target := r.Header.Get("X-Amz-Target")
 	op, ok := strings.CutPrefix(target, targetPrefix)
+	streamsOp, isStreams := strings.CutPrefix(target, streamsTargetPrefix)
+	if isStreams && streamsOp != "" {
+		op, ok = streamsOp, true
+	}
 	if !ok || op == "" {
 		return errorReply(http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("unknown X-Amz-Target %q", target))
 	}
@@ -245,6 +249,9 @@ func (s *Store) serve(r *http.Request) reply {
 	}
 	if !json.Valid(body) {
 		return errorReply(http.StatusBadRequest, "SerializationException", "request body is not valid JSON")
+	}
+	if isStreams {
+		return s.handleStreams(op, body)
 	}
 	return s.handle(op, body)
 }

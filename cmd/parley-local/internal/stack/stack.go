@@ -20,6 +20,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/dynamo"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/filter"
@@ -45,11 +47,14 @@ type Options struct {
 	Template         string        // path to template.yaml
 	StackName        string        // AWS::StackName, default "parley"
 	Limits           gateway.Limits
-	FlushInterval    time.Duration    // embedded store's group-commit interval (default 1s)
-	TTLInterval      time.Duration    // embedded store's TTL sweep interval (default 30s)
-	StreamRetryDelay time.Duration    // first backoff of a failed stream batch
-	Now              func() time.Time // the handlers' clock (tests move it); nil is time.Now
-	Log              *slog.Logger
+	FlushInterval    time.Duration // embedded store's group-commit interval (default 1s)
+	TTLInterval      time.Duration // embedded store's TTL sweep interval (default 30s)
+	StreamRetryDelay time.Duration // first backoff of a failed stream batch
+	// StreamPollInterval is how often an external endpoint's stream is
+	// polled when quiet (default 250ms, about Lambda's rate).
+	StreamPollInterval time.Duration
+	Now                func() time.Time // the handlers' clock (tests move it); nil is time.Now
+	Log                *slog.Logger
 }
 
 // Local values of the pseudo parameters.
@@ -287,15 +292,9 @@ func (s *Stack) startStreams(ctx context.Context, fns map[string]*invoke.Functio
 			if !ev.Enabled {
 				continue
 			}
-			if s.db == nil {
-				// Reading an external endpoint's stream through the DynamoDB
-				// Streams API comes with DynamoDB Local support.
-				s.log.Warn("stream event not run: external DynamoDB endpoint", "function", id, "event", ev.Name)
-				continue
-			}
-			src := s.db.Stream(byLogical[ev.Table].Name)
-			if src == nil {
-				return fmt.Errorf("function %s event %s: table %s has no stream", id, ev.Name, ev.Table)
+			src, err := s.streamSource(ctx, byLogical[ev.Table].Name)
+			if err != nil {
+				return fmt.Errorf("function %s event %s: %w", id, ev.Name, err)
 			}
 			crit, err := filter.CompileAll(ev.Filters...)
 			if err != nil {
@@ -336,6 +335,31 @@ func (s *Stack) startSchedules(ctx context.Context, fns map[string]*invoke.Funct
 		defer s.bg.Done()
 		schedule.Run(ctx, list, s.log.With("component", "schedule"))
 	}()
+}
+
+// streamSource is the change stream of a table: the embedded store's own,
+// or, on an external endpoint (DynamoDB Local, AWS), the table's latest
+// stream read through the DynamoDB Streams API, as Lambda reads it.
+func (s *Stack) streamSource(ctx context.Context, table string) (streams.Source, error) {
+	if s.db != nil {
+		if src := s.db.Stream(table); src != nil {
+			return src, nil
+		}
+		return nil, fmt.Errorf("table %s has no stream", table)
+	}
+	cfg := awsConfig(Region)
+	out, err := dynamoClient(cfg, s.opts.DynamoDBEndpoint, nil).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return nil, fmt.Errorf("describe table %s: %w", table, err)
+	}
+	if out.Table.LatestStreamArn == nil {
+		return nil, fmt.Errorf("table %s has no stream", table)
+	}
+	api := dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
+		o.BaseEndpoint = aws.String(s.opts.DynamoDBEndpoint) // DynamoDB Local serves both APIs on one port
+	})
+	return streams.NewAPISource(api, *out.Table.LatestStreamArn, Region, streams.APISourceOptions{
+		PollInterval: s.opts.StreamPollInterval, Log: s.log.With("component", "streams", "table", table)}), nil
 }
 
 // upgrades refuses new WebSocket connections once shutdown has begun.
