@@ -62,40 +62,33 @@ func Install(ctx context.Context, dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("install DynamoDB Local: %w", err)
 	}
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, npm, "pack", Package, "--silent")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("install DynamoDB Local: npm pack %s: %w: %s", Package, err, strings.TrimSpace(out.String()))
-	}
-	tgz := filepath.Join(dir, strings.TrimSpace(lastLine(out.String())))
-	if !strings.HasSuffix(tgz, ".tgz") {
-		matches, _ := filepath.Glob(filepath.Join(dir, "*.tgz"))
-		if len(matches) == 0 {
-			return "", fmt.Errorf("install DynamoDB Local: npm pack left no .tgz in %s", dir)
-		}
-		tgz = matches[0]
-	}
-	// Unpack beside, then rename: an interrupted install never looks done.
-	tmp, err := os.MkdirTemp(dir, "unpack-")
+	// Everything lands under a temporary name and is renamed into place, so
+	// test binaries installing at the same time never see half a jar, and
+	// an interrupted install never looks done.
+	work, err := os.MkdirTemp(dir, "install-")
 	if err != nil {
 		return "", fmt.Errorf("install DynamoDB Local: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	if err := untar(tgz, tmp, "package/emulator/"); err != nil {
-		return "", fmt.Errorf("install DynamoDB Local: unpack %s: %w", tgz, err)
+	defer os.RemoveAll(work)
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, npm, "pack", Package, "--silent")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = work, &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("install DynamoDB Local: npm pack %s: %w: %s", Package, err, strings.TrimSpace(out.String()))
 	}
-	_ = os.RemoveAll(emulator)
-	if err := os.Rename(filepath.Join(tmp, "package", "emulator"), emulator); err != nil {
-		return "", fmt.Errorf("install DynamoDB Local: %w", err)
+	tgzs, _ := filepath.Glob(filepath.Join(work, "*.tgz"))
+	if len(tgzs) != 1 {
+		return "", fmt.Errorf("install DynamoDB Local: npm pack left %d .tgz files: %s", len(tgzs), strings.TrimSpace(out.String()))
 	}
-	_ = os.Remove(tgz)
+	if err := untar(tgzs[0], work, "package/emulator/"); err != nil {
+		return "", fmt.Errorf("install DynamoDB Local: unpack %s: %w", tgzs[0], err)
+	}
+	if err := os.Rename(filepath.Join(work, "package", "emulator"), emulator); err != nil {
+		if _, serr := os.Stat(filepath.Join(emulator, "DynamoDBLocal.jar")); serr != nil {
+			return "", fmt.Errorf("install DynamoDB Local into %s: %w", emulator, err)
+		} // another process installed it first
+	}
 	return emulator, nil
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }
 
 // untar extracts the entries of a .tgz under prefix into dir.
@@ -160,6 +153,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	done     chan error
 	output   *tail
+	workDir  string
 }
 
 // Start runs DynamoDB Local and returns once it answers requests.
@@ -177,7 +171,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// -sharedDb: one database whatever the credentials and region, so the
 	// handlers, the admin client and the AWS CLI all see the same tables.
 	args := []string{"-Djava.library.path=" + filepath.Join(opts.Emulator, "DynamoDBLocal_lib"),
-		"-jar", filepath.Join(opts.Emulator, "DynamoDBLocal.jar"), "-sharedDb", "-port", strconv.Itoa(port)}
+		"-jar", filepath.Join(opts.Emulator, "DynamoDBLocal.jar"), "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port)}
 	if opts.Data == "" {
 		args = append(args, "-inMemory")
 	} else {
@@ -187,8 +181,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		args = append(args, "-dbPath", opts.Data)
 	}
 	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan error, 1), output: &tail{}}
+	// It writes dynamodb-local-metadata.json into its working directory,
+	// -disableTelemetry or not: keep that out of the shared cache.
+	workDir, err := os.MkdirTemp("", "dynamodb-local-")
+	if err != nil {
+		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
+	}
+	s.workDir = workDir
 	s.cmd = exec.Command(java, args...)
-	s.cmd.Dir = opts.Emulator
+	s.cmd.Dir = workDir
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the stack
 	if err := s.cmd.Start(); err != nil {
@@ -231,7 +232,7 @@ func (s *Server) Close() error {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
-	return nil
+	return os.RemoveAll(s.workDir)
 }
 
 func ready(endpoint string) bool {

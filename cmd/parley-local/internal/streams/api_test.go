@@ -1,9 +1,7 @@
 package streams
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -11,10 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +28,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/parley-chat/parley/cmd/parley-local/internal/ddblocal"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/filter"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
 )
@@ -964,181 +959,25 @@ type dynamoDBLocal struct {
 	tables  atomic.Int64
 }
 
-// simulatorVersion is the npm package amplify-dynamodb-simulator that
-// carries DynamoDB Local 1.25.1.
-const simulatorVersion = "2.9.30"
-
-// startDynamoDBLocal starts DynamoDB Local in memory on a free port and
-// stops it when the test ends. The jar comes from the npm package, cached
-// in the user's cache directory. A test that needs it fails when it cannot
-// be started: a skipped test would hide that nothing was tested.
+// startDynamoDBLocal starts DynamoDB Local in memory on a free port (the
+// local stack's own launcher, which installs it into the user cache on
+// first use) and stops it when the test ends. A test that needs it fails
+// when it cannot be started: a skipped test would hide that nothing was
+// tested.
 func startDynamoDBLocal(t *testing.T) *dynamoDBLocal {
 	t.Helper()
-	emulator, err := dynamoDBLocalEmulator()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	srv, err := ddblocal.Launch(ctx, ddblocal.Options{})
 	if err != nil {
 		t.Fatalf("DynamoDB Local is needed: %v", err)
 	}
-	java, err := exec.LookPath("java")
-	if err != nil {
-		t.Fatalf("DynamoDB Local is needed and runs on Java: %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port for DynamoDB Local: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	var output lockedBuffer
-	cmd := exec.Command(java, "-Djava.library.path="+filepath.Join(emulator, "DynamoDBLocal_lib"),
-		"-jar", filepath.Join(emulator, "DynamoDBLocal.jar"), "-inMemory", "-disableTelemetry", "-port", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = &output, &output
-	// It writes dynamodb-local-metadata.json into its working directory,
-	// -disableTelemetry or not.
-	cmd.Dir = t.TempDir()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start DynamoDB Local: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	t.Cleanup(func() { _ = srv.Close() })
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("parley", "parley", "")}
-	local := &dynamoDBLocal{
-		db:      dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) }),
-		streams: dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(url) }),
+	return &dynamoDBLocal{
+		db:      dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) }),
+		streams: dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) }),
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		_, err := local.db.ListTables(ctx, &dynamodb.ListTablesInput{}, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-		cancel()
-		if err == nil {
-			return local
-		}
-		select {
-		case werr := <-exited:
-			exited <- werr
-			t.Fatalf("DynamoDB Local exited while starting (%v):\n%s", werr, output.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("DynamoDB Local did not answer ListTables on %s within 60 s (%v):\n%s", url, err, output.String())
-		}
-	}
-}
-
-// dynamoDBLocalEmulator returns the directory holding DynamoDBLocal.jar,
-// fetching the npm package and unpacking it on first use. Each step lands
-// under a temporary name and is renamed into place, so concurrent test
-// binaries never see half a jar.
-func dynamoDBLocalEmulator() (string, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find the cache directory: %w", err)
-	}
-	dir := filepath.Join(cache, "parley", "dynamodb-local", simulatorVersion)
-	emulator := filepath.Join(dir, "emulator")
-	if _, err := os.Stat(filepath.Join(emulator, "DynamoDBLocal.jar")); err == nil {
-		return emulator, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", dir, err)
-	}
-	tgz := filepath.Join(dir, "amplify-dynamodb-simulator-"+simulatorVersion+".tgz")
-	if _, err := os.Stat(tgz); err != nil {
-		if err := npmPack(dir, tgz); err != nil {
-			return "", err
-		}
-	}
-	tmp, err := os.MkdirTemp(dir, "emulator-")
-	if err != nil {
-		return "", fmt.Errorf("unpack DynamoDB Local: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := untarEmulator(tgz, tmp); err != nil {
-		return "", fmt.Errorf("unpack %s: %w", tgz, err)
-	}
-	if err := os.Rename(tmp, emulator); err != nil {
-		if _, serr := os.Stat(filepath.Join(emulator, "DynamoDBLocal.jar")); serr != nil {
-			return "", fmt.Errorf("unpack DynamoDB Local into %s: %w", emulator, err)
-		} // another test binary got there first
-	}
-	return emulator, nil
-}
-
-// npmPack downloads the simulator package to tgz.
-func npmPack(dir, tgz string) error {
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return fmt.Errorf("DynamoDB Local comes from npm (amplify-dynamodb-simulator@%s), and npm is not on PATH: %w", simulatorVersion, err)
-	}
-	tmp, err := os.MkdirTemp(dir, "npm-pack-")
-	if err != nil {
-		return fmt.Errorf("npm pack: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.Command(npm, "pack", "amplify-dynamodb-simulator@"+simulatorVersion)
-	cmd.Dir = tmp
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("npm pack amplify-dynamodb-simulator@%s: %w\n%s", simulatorVersion, err, out)
-	}
-	if err := os.Rename(filepath.Join(tmp, filepath.Base(tgz)), tgz); err != nil {
-		return fmt.Errorf("npm pack amplify-dynamodb-simulator@%s: %w", simulatorVersion, err)
-	}
-	return nil
-}
-
-// untarEmulator extracts package/emulator/ of the npm tarball into dir.
-func untarEmulator(tgz, dir string) error {
-	f, err := os.Open(tgz)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(gz)
-	found := false
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		name, ok := strings.CutPrefix(h.Name, "package/emulator/")
-		if !ok || h.Typeflag != tar.TypeReg || !filepath.IsLocal(name) {
-			continue
-		}
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(out, tr)
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		found = found || name == "DynamoDBLocal.jar"
-	}
-	if !found {
-		return errors.New("no package/emulator/DynamoDBLocal.jar in it")
-	}
-	return nil
 }
 
 // localTable is a table in DynamoDB Local with a NEW_AND_OLD_IMAGES
