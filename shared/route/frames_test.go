@@ -26,7 +26,7 @@ func requestIDOf(t testing.TB, ev events.APIGatewayWebsocketProxyRequest) string
 func call(t testing.TB, h routeHandler, c *client, ev events.APIGatewayWebsocketProxyRequest) map[string]any {
 	t.Helper()
 	serve(t, h, ev)
-	return c.reply(requestIDOf(t, ev))
+	return c.Reply(requestIDOf(t, ev))
 }
 
 func wantType(t testing.TB, what string, f map[string]any, typ string) {
@@ -225,7 +225,7 @@ func TestDefaultFunction(t *testing.T) {
 	notJSON := routeEvent(t, "default.json", alice, nil, nil)
 	notJSON.Body = "hello?"
 	serve(t, def, notJSON)
-	bad := alice.wait("error for a non-JSON frame", func(f map[string]any) bool { return f["type"] == "error" })
+	bad := alice.Wait("error for a non-JSON frame", func(f map[string]any) bool { return f["type"] == "error" })
 	if bad["code"] != "bad_request" || bad["requestId"] != nil {
 		t.Errorf("non-JSON frame reply = %v; want bad_request without requestId", bad)
 	}

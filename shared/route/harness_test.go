@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley/cmd/parley-local/localtest"
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/wsclient"
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/route"
 	"github.com/parley-chat/parley/shared/store"
@@ -30,7 +30,7 @@ import (
 
 // waitFor bounds every wait; nothing should take more than a fraction of
 // it, but the machine is shared.
-const waitFor = 15 * time.Second
+const waitFor = wsclient.WaitFor
 
 // The people and the conversation the fixtures in events/ are about. The
 // tests mint tokens for the same people, so a fixture's authorizer context
@@ -207,13 +207,8 @@ func (s *testStack) agentToken(t testing.TB, sub, name string) string {
 // client is a real WebSocket connection to the stack's gateway: what a
 // handler pushes to its connectionId arrives here.
 type client struct {
-	t      testing.TB
-	name   string
-	id     string // connectionId, as the gateway recorded it
-	conn   *websocket.Conn
-	frames chan map[string]any
-	held   []map[string]any // frames read while waiting for another
-	closed chan struct{}
+	*wsclient.Conn
+	id string // connectionId, as the gateway recorded it
 }
 
 // dial connects with token. The gateway runs $connect before the 101, so
@@ -226,36 +221,7 @@ func (s *testStack) dial(t testing.TB, name, token string, connID func(context.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, resp, err := websocket.Dial(ctx, s.WSURL+"?token="+token, nil)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("%s: dial: %v (HTTP %d)", name, err, status)
-	}
-	c := &client{t: t, name: name, conn: conn, frames: make(chan map[string]any, 256), closed: make(chan struct{})}
-	go func() {
-		defer close(c.closed)
-		for {
-			_, b, err := conn.Read(context.Background())
-			if err != nil {
-				return
-			}
-			var f map[string]any
-			if err := json.Unmarshal(b, &f); err != nil {
-				f = map[string]any{"type": "<not json>", "raw": string(b)}
-			}
-			c.frames <- f
-		}
-	}()
-	t.Cleanup(func() {
-		conn.Close(websocket.StatusNormalClosure, "bye")
-		select {
-		case <-c.closed:
-		case <-time.After(waitFor):
-		}
-	})
+	c := &client{Conn: wsclient.Dial(t, s.WSURL+"?token="+token, name)}
 	after, err := connID(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -290,46 +256,6 @@ func (s *testStack) dialAgent(t testing.TB, sub, name string) *client {
 		}
 		return a.ConnectionIDs, err
 	})
-}
-
-// wait returns the first frame (held ones first) that match accepts,
-// keeping the others for later waits.
-func (c *client) wait(what string, match func(map[string]any) bool) map[string]any {
-	c.t.Helper()
-	for i, f := range c.held {
-		if match(f) {
-			c.held = slices.Delete(c.held, i, i+1)
-			return f
-		}
-	}
-	deadline := time.After(waitFor)
-	for {
-		select {
-		case f := <-c.frames:
-			if match(f) {
-				return f
-			}
-			c.held = append(c.held, f)
-		case <-deadline:
-			c.t.Fatalf("%s: no %s within %s; held frames: %v", c.name, what, waitFor, c.held)
-		}
-	}
-}
-
-// reply waits for the frame answering requestID.
-func (c *client) reply(requestID string) map[string]any {
-	c.t.Helper()
-	return c.wait("reply to "+requestID, func(f map[string]any) bool { return f["requestId"] == requestID })
-}
-
-// until returns, in order, every frame received before the one answering
-// requestID (held ones included), and that one. Pushes to one connection
-// arrive in order, so a reply requested last fences the frames before it.
-func (c *client) until(requestID string) (before []map[string]any, fence map[string]any) {
-	c.t.Helper()
-	fence = c.reply(requestID)
-	before, c.held = c.held, nil
-	return before, fence
 }
 
 // routeEvent is a route fixture re-aimed at a real connection: its

@@ -64,9 +64,9 @@ func fence(t testing.TB, d route.Deps, c *client, authorizer map[string]any) []m
 	ping := fixtureHandler[routeHandler](t, "ping.json", d)
 	ev := routeEvent(t, "ping.json", c, authorizer, map[string]any{"requestId": "fence-" + c.id})
 	serve(t, ping, ev)
-	before, pong := c.until("fence-" + c.id)
+	before, pong := c.Until("fence-" + c.id)
 	if pong["type"] != "pong" {
-		t.Fatalf("%s: fence reply %v; want pong", c.name, pong)
+		t.Fatalf("%s: fence reply %v; want pong", c.Name, pong)
 	}
 	return before
 }
@@ -231,7 +231,7 @@ func TestNotifyFixtureIsTheStoresLayout(t *testing.T) {
 	}
 
 	// The stack's notifier, reading the real stream, tells bob.
-	bob.wait("notification of alice's return", func(f map[string]any) bool {
+	bob.Wait("notification of alice's return", func(f map[string]any) bool {
 		return f["type"] == "notification" && f["conversationId"] == convID
 	})
 	version := storeVersion(t, cur)

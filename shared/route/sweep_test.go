@@ -77,12 +77,12 @@ func TestSweep(t *testing.T) {
 		}
 		for _, c := range []*client{alice, bob, erin} {
 			if _, err := s.Store.Connection(ctxT(t), c.id); err != nil {
-				t.Errorf("after sweep %d, %s's live connection: %v", i+1, c.name, err)
+				t.Errorf("after sweep %d, %s's live connection: %v", i+1, c.Name, err)
 			}
 		}
 	}
 	// bob hears of it through the stack's notifier.
-	bob.wait("assignment of alice's conversation", func(f map[string]any) bool {
+	bob.Wait("assignment of alice's conversation", func(f map[string]any) bool {
 		return f["type"] == "conversation" && obj(f["conversation"])["id"] == queued && obj(f["conversation"])["status"] == "active"
 	})
 	if a, _ := s.Store.Agent(ctxT(t), fixtureAgent); !slices.Contains(a.ConnectionIDs, bob.id) {

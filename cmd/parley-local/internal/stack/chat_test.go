@@ -14,37 +14,37 @@ import (
 func startChat(t *testing.T) (s *Stack, alice, bob *client, convID string) {
 	s = startStack(t)
 	bob = s.dial(t, "bob", s.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	alice = s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
-	ack := alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "Hello, anyone there?"})
+	ack := alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "Hello, anyone there?"})
 	convID = obj(ack["conversation"])["id"].(string)
-	bob.conversationEvent(convID, "active")
-	alice.conversationEvent(convID, "active")
+	bob.ConversationEvent(convID, "active")
+	alice.ConversationEvent(convID, "active")
 	return s, alice, bob, convID
 }
 
 func TestPersistentResumeOnNewConnection(t *testing.T) {
 	s, alice, bob, id := startChat(t)
 	// Bob joined after alice's first message: he reads it from history.
-	if h := list(bob.ok("history", map[string]any{"conversationId": id})["messages"]); len(h) != 1 {
+	if h := list(bob.OK("history", map[string]any{"conversationId": id})["messages"]); len(h) != 1 {
 		t.Fatalf("agent history = %v", h)
 	}
 	for i := 2; i <= 3; i++ {
-		alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("a%d", i), "text": fmt.Sprintf("customer %d", i)})
-		bob.next("message")
+		alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("a%d", i), "text": fmt.Sprintf("customer %d", i)})
+		bob.Next("message")
 	}
-	bob.ok("send", map[string]any{"conversationId": id, "clientMessageId": "b1", "text": "Hi Alice"})
-	alice.next("message")
-	alice.close() // the customer leaves; seq 4 is the last she saw
+	bob.OK("send", map[string]any{"conversationId": id, "clientMessageId": "b1", "text": "Hi Alice"})
+	alice.Next("message")
+	alice.Close() // the customer leaves; seq 4 is the last she saw
 
 	for i := 2; i <= 4; i++ {
-		bob.ok("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("b%d", i), "text": fmt.Sprintf("agent %d", i)})
+		bob.OK("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("b%d", i), "text": fmt.Sprintf("agent %d", i)})
 	}
 
 	// Days later, another device: the same sub finds the same conversation
 	// and exactly the messages she missed.
 	phone := s.dial(t, "alice-phone", s.customerToken(t, "persistent", "alice"))
-	sess := phone.ok("hello", map[string]any{"lastSeq": 4})
+	sess := phone.OK("hello", map[string]any{"lastSeq": 4})
 	if sess["type"] != "session" || sess["role"] != "customer" {
 		t.Fatalf("hello = %v", sess)
 	}
@@ -62,16 +62,16 @@ func TestPersistentResumeOnNewConnection(t *testing.T) {
 		}
 	}
 	// Without lastSeq: the whole (short) history, ascending.
-	all := list(phone.ok("hello", nil)["messages"])
+	all := list(phone.OK("hello", nil)["messages"])
 	if len(all) != 7 || num(obj(all[0])["seq"]) != 1 || num(obj(all[6])["seq"]) != 7 {
 		t.Fatalf("hello without lastSeq = %d messages", len(all))
 	}
 	// history pages by seq.
-	h := phone.ok("history", map[string]any{"conversationId": id, "beforeSeq": 4, "limit": 2})
+	h := phone.OK("history", map[string]any{"conversationId": id, "beforeSeq": 4, "limit": 2})
 	if hm := list(h["messages"]); len(hm) != 2 || num(obj(hm[0])["seq"]) != 2 || h["hasMore"] != true {
 		t.Fatalf("history before 4 limit 2 = %v", h)
 	}
-	h = phone.ok("history", map[string]any{"conversationId": id, "afterSeq": 5})
+	h = phone.OK("history", map[string]any{"conversationId": id, "afterSeq": 5})
 	if hm := list(h["messages"]); len(hm) != 2 || num(obj(hm[0])["seq"]) != 6 || h["hasMore"] != false {
 		t.Fatalf("history after 5 = %v", h)
 	}
@@ -80,20 +80,20 @@ func TestPersistentResumeOnNewConnection(t *testing.T) {
 func TestSecondDeviceOfTheSameCustomer(t *testing.T) {
 	s, alice, bob, id := startChat(t)
 	tablet := s.dial(t, "alice-tablet", s.customerToken(t, "persistent", "alice"))
-	tablet.ok("hello", nil)
-	alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "from the laptop"})
-	if m := obj(tablet.next("message")["message"]); m["text"] != "from the laptop" || num(m["seq"]) != 2 {
+	tablet.OK("hello", nil)
+	alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "from the laptop"})
+	if m := obj(tablet.Next("message")["message"]); m["text"] != "from the laptop" || num(m["seq"]) != 2 {
 		t.Fatalf("tablet got %v", m)
 	}
-	alice.none("message", 200*time.Millisecond) // not echoed to the sending connection
-	bob.ok("send", map[string]any{"conversationId": id, "clientMessageId": "b1", "text": "reply"})
+	alice.None("message", 200*time.Millisecond) // not echoed to the sending connection
+	bob.OK("send", map[string]any{"conversationId": id, "clientMessageId": "b1", "text": "reply"})
 	for _, c := range []*client{alice, tablet} {
-		if m := obj(c.next("message")["message"]); m["text"] != "reply" {
-			t.Fatalf("%s got %v", c.name, m)
+		if m := obj(c.Next("message")["message"]); m["text"] != "reply" {
+			t.Fatalf("%s got %v", c.Name, m)
 		}
 	}
 	// The tablet's send without conversationId lands in the same conversation.
-	ack := tablet.ok("send", map[string]any{"clientMessageId": "t1", "text": "from the tablet"})
+	ack := tablet.OK("send", map[string]any{"clientMessageId": "t1", "text": "from the tablet"})
 	if obj(ack["conversation"])["id"] != id {
 		t.Fatalf("tablet send went to %v; want %s", obj(ack["conversation"])["id"], id)
 	}
@@ -101,25 +101,25 @@ func TestSecondDeviceOfTheSameCustomer(t *testing.T) {
 
 func TestCloseRules(t *testing.T) {
 	_, alice, bob, id := startChat(t)
-	r := alice.refused("forbidden", "close", map[string]any{"conversationId": id})
+	r := alice.Refused("forbidden", "close", map[string]any{"conversationId": id})
 	if !strings.Contains(r["message"].(string), "only be ended by an agent") {
 		t.Errorf("refusal message = %q", r["message"])
 	}
-	if st := obj(alice.ok("hello", nil)["conversation"])["status"]; st != "active" {
+	if st := obj(alice.OK("hello", nil)["conversation"])["status"]; st != "active" {
 		t.Fatalf("after refused close: status %v; want active", st)
 	}
-	ack := bob.ok("close", map[string]any{"conversationId": id})
+	ack := bob.OK("close", map[string]any{"conversationId": id})
 	conv := obj(ack["conversation"])
 	if conv["status"] != "closed" || conv["closedBy"] != "agent" || conv["closedAt"] == nil {
 		t.Fatalf("close ack = %v", conv)
 	}
-	alice.conversationEvent(id, "closed")
-	if used := num(obj(bob.ok("hello", nil)["agent"])["used"]); used != 0 {
+	alice.ConversationEvent(id, "closed")
+	if used := num(obj(bob.OK("hello", nil)["agent"])["used"]); used != 0 {
 		t.Errorf("agent used after close = %d; want 0", used)
 	}
-	bob.refused("conflict", "close", map[string]any{"conversationId": id})
+	bob.Refused("conflict", "close", map[string]any{"conversationId": id})
 	// A customer send after the close starts a new conversation.
-	ack = alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "a9", "text": "one more thing"})
+	ack = alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "a9", "text": "one more thing"})
 	if nid := obj(ack["conversation"])["id"]; nid == id || num(obj(ack["message"])["seq"]) != 1 {
 		t.Fatalf("send after close = %v; want a new conversation at seq 1", ack)
 	}
@@ -128,15 +128,15 @@ func TestCloseRules(t *testing.T) {
 func TestLiveModeEitherSideCloses(t *testing.T) {
 	s := startStack(t)
 	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	carol := s.dial(t, "carol", s.customerToken(t, "live", "carol"))
-	id := obj(carol.ok("send", map[string]any{"clientMessageId": "c1", "text": "help"})["conversation"])["id"].(string)
-	bob.conversationEvent(id, "active")
-	conv := obj(carol.ok("close", map[string]any{"conversationId": id})["conversation"])
+	id := obj(carol.OK("send", map[string]any{"clientMessageId": "c1", "text": "help"})["conversation"])["id"].(string)
+	bob.ConversationEvent(id, "active")
+	conv := obj(carol.OK("close", map[string]any{"conversationId": id})["conversation"])
 	if conv["closedBy"] != "customer" {
 		t.Fatalf("live close by customer = %v", conv)
 	}
-	bob.conversationEvent(id, "closed")
+	bob.ConversationEvent(id, "closed")
 }
 
 // fill connects n customers of the persistent widget who each start a
@@ -147,7 +147,7 @@ func fill(t *testing.T, s *Stack, n int, prefix string) ([]*client, []string) {
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%s%d", prefix, i)
 		c := s.dial(t, name, s.customerToken(t, "persistent", name))
-		ack := c.ok("send", map[string]any{"clientMessageId": "m1", "text": "hi from " + name})
+		ack := c.OK("send", map[string]any{"clientMessageId": "m1", "text": "hi from " + name})
 		cs = append(cs, c)
 		ids = append(ids, obj(ack["conversation"])["id"].(string))
 	}
@@ -157,62 +157,62 @@ func fill(t *testing.T, s *Stack, n int, prefix string) ([]*client, []string) {
 func TestParkFreesCapacityPullsQueueAndReturnNotifies(t *testing.T) {
 	s := startStack(t)
 	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	custs, ids := fill(t, s, 4, "cust") // capacity 3: the fourth waits
 	for i, id := range ids[:3] {
-		bob.conversationEvent(id, "active")
-		custs[i].conversationEvent(id, "active")
+		bob.ConversationEvent(id, "active")
+		custs[i].ConversationEvent(id, "active")
 	}
-	if st := obj(custs[3].ok("hello", nil)["conversation"])["status"]; st != "queued" {
+	if st := obj(custs[3].OK("hello", nil)["conversation"])["status"]; st != "queued" {
 		t.Fatalf("fourth conversation = %v; want queued", st)
 	}
-	sess := bob.ok("hello", nil)
+	sess := bob.OK("hello", nil)
 	if a := obj(sess["agent"]); num(a["used"]) != 3 || num(a["capacity"]) != 3 || a["presence"] != "available" {
 		t.Fatalf("agent = %v", a)
 	}
 
-	parked := obj(bob.ok("park", map[string]any{"conversationId": ids[0]})["conversation"])
+	parked := obj(bob.OK("park", map[string]any{"conversationId": ids[0]})["conversation"])
 	if parked["status"] != "waiting" {
 		t.Fatalf("park = %v", parked)
 	}
 	// Park freed a unit, which went to the queued conversation at once.
-	bob.conversationEvent(ids[3], "active")
-	custs[3].conversationEvent(ids[3], "active")
-	custs[0].none("conversation", 200*time.Millisecond) // the customer is not told of parking
+	bob.ConversationEvent(ids[3], "active")
+	custs[3].ConversationEvent(ids[3], "active")
+	custs[0].None("conversation", 200*time.Millisecond) // the customer is not told of parking
 
 	// Full again: picking the parked one back up is refused, nothing changes.
-	bob.refused("no_capacity", "pickup", map[string]any{"conversationId": ids[0]})
-	bob.refused("conflict", "send", map[string]any{"conversationId": ids[0], "clientMessageId": "b1", "text": "hello?"})
+	bob.Refused("no_capacity", "pickup", map[string]any{"conversationId": ids[0]})
+	bob.Refused("conflict", "send", map[string]any{"conversationId": ids[0], "clientMessageId": "b1", "text": "hello?"})
 
 	// The customer comes back: the same agent is notified.
-	custs[0].ok("send", map[string]any{"conversationId": ids[0], "clientMessageId": "m2", "text": "I'm back"})
-	n := bob.next("notification")
+	custs[0].OK("send", map[string]any{"conversationId": ids[0], "clientMessageId": "m2", "text": "I'm back"})
+	n := bob.Next("notification")
 	if n["kind"] != "customer_returned" || n["conversationId"] != ids[0] || obj(n["conversation"])["status"] != "returned" {
 		t.Fatalf("notification = %v", n)
 	}
-	if m := obj(bob.next("message")["message"]); m["text"] != "I'm back" {
+	if m := obj(bob.Next("message")["message"]); m["text"] != "I'm back" {
 		t.Fatalf("agent got message %v", m)
 	}
 	if a := obj(obj(n["conversation"])["agent"]); a["id"] != "bob" {
 		t.Fatalf("returned conversation agent = %v; want bob", a)
 	}
 	// Close one, then pick the returned one up.
-	bob.ok("close", map[string]any{"conversationId": ids[1]})
-	if c := obj(bob.ok("pickup", map[string]any{"conversationId": ids[0]})["conversation"]); c["status"] != "active" {
+	bob.OK("close", map[string]any{"conversationId": ids[1]})
+	if c := obj(bob.OK("pickup", map[string]any{"conversationId": ids[0]})["conversation"]); c["status"] != "active" {
 		t.Fatalf("pickup = %v", c)
 	}
-	if used := num(obj(bob.ok("hello", nil)["agent"])["used"]); used != 3 {
+	if used := num(obj(bob.OK("hello", nil)["agent"])["used"]); used != 3 {
 		t.Fatalf("used = %d; want 3", used)
 	}
 }
 
 func TestOfflineAgentFindsReturnedAtNextHello(t *testing.T) {
 	s, alice, bob, id := startChat(t)
-	bob.ok("park", map[string]any{"conversationId": id})
-	bob.close()
-	alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "back again"})
+	bob.OK("park", map[string]any{"conversationId": id})
+	bob.Close()
+	alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "back again"})
 	bob2 := s.dial(t, "bob-again", s.agentToken(t, "bob"))
-	sess := bob2.ok("hello", nil)
+	sess := bob2.OK("hello", nil)
 	var found map[string]any
 	for _, c := range list(sess["conversations"]) {
 		if obj(c)["id"] == id {
@@ -227,66 +227,66 @@ func TestOfflineAgentFindsReturnedAtNextHello(t *testing.T) {
 func TestQueueMessagesLiveOnly(t *testing.T) {
 	s := startStack(t) // no agent online: everything queues
 	carol := s.dial(t, "carol", s.customerToken(t, "live", "carol"))
-	id := obj(carol.ok("send", map[string]any{"clientMessageId": "c1", "text": "help"})["conversation"])["id"]
-	sys := carol.next("system")
+	id := obj(carol.OK("send", map[string]any{"clientMessageId": "c1", "text": "help"})["conversation"])["id"]
+	sys := carol.Next("system")
 	if sys["conversationId"] != id || sys["code"] != "queue_position" || num(sys["queuePosition"]) != 1 || sys["text"] != "You are number 1 in the queue." {
 		t.Fatalf("system = %v", sys)
 	}
 	dave := s.dial(t, "dave", s.customerToken(t, "live", "dave"))
-	dave.ok("send", map[string]any{"clientMessageId": "d1", "text": "me too"})
-	if sys := dave.next("system"); num(sys["queuePosition"]) != 2 {
+	dave.OK("send", map[string]any{"clientMessageId": "d1", "text": "me too"})
+	if sys := dave.Next("system"); num(sys["queuePosition"]) != 2 {
 		t.Fatalf("second in queue: %v", sys)
 	}
 
 	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
-	alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "hello"})
-	alice.none("system", 300*time.Millisecond)
+	alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "hello"})
+	alice.None("system", 300*time.Millisecond)
 }
 
 func TestOutsideHours(t *testing.T) {
 	s := startStack(t, func(o *Options) { o.ScheduleInterval = 100 * time.Millisecond })
 	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 
 	erin := s.dial(t, "erin", s.customerToken(t, "live-after-hours", "erin"))
-	erin.refused("outside_hours", "send", map[string]any{"clientMessageId": "e1", "text": "anyone?"})
-	if sess := erin.ok("hello", nil); sess["conversation"] != nil {
+	erin.Refused("outside_hours", "send", map[string]any{"clientMessageId": "e1", "text": "anyone?"})
+	if sess := erin.OK("hello", nil); sess["conversation"] != nil {
 		t.Fatalf("refused live send left a conversation: %v", sess["conversation"])
 	}
 
 	fay := s.dial(t, "fay", s.customerToken(t, "persistent-after-hours", "fay"))
-	conv := obj(fay.ok("send", map[string]any{"clientMessageId": "f1", "text": "for tomorrow"})["conversation"])
+	conv := obj(fay.OK("send", map[string]any{"clientMessageId": "f1", "text": "for tomorrow"})["conversation"])
 	id := conv["id"].(string)
 	if conv["status"] != "queued" {
 		t.Fatalf("after-hours persistent = %v; want queued", conv)
 	}
-	bob.none("conversation", 400*time.Millisecond) // several sweeps: still closed, not assigned
-	fay.none("system", 0)
+	bob.None("conversation", 400*time.Millisecond) // several sweeps: still closed, not assigned
+	fay.None("system", 0)
 
 	// The hours open: the next sweep assigns it.
 	open := workstreamConfig("after-hours-persistent", "persistent", true, true)
 	if err := s.Store.PutWorkstream(t.Context(), open, false); err != nil {
 		t.Fatal(err)
 	}
-	bob.conversationEvent(id, "active")
-	fay.conversationEvent(id, "active")
+	bob.ConversationEvent(id, "active")
+	fay.ConversationEvent(id, "active")
 }
 
 func TestIdempotentResend(t *testing.T) {
 	_, alice, bob, id := startChat(t)
-	first := alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "same", "text": "only once"})
-	again := alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "same", "text": "only once"})
+	first := alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "same", "text": "only once"})
+	again := alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "same", "text": "only once"})
 	m1, m2 := obj(first["message"]), obj(again["message"])
 	if m1["id"] != m2["id"] || m1["seq"] != m2["seq"] {
 		t.Fatalf("resend = %v; want the first message %v", m2, m1)
 	}
-	bob.next("message")
-	bob.none("message", 300*time.Millisecond)
-	if last := num(obj(alice.ok("hello", nil)["conversation"])["lastSeq"]); last != 2 {
+	bob.Next("message")
+	bob.None("message", 300*time.Millisecond)
+	if last := num(obj(alice.OK("hello", nil)["conversation"])["lastSeq"]); last != 2 {
 		t.Fatalf("lastSeq = %d; want 2", last)
 	}
 	// The same id from the agent is another sender's: a new message.
-	if a := bob.ok("send", map[string]any{"conversationId": id, "clientMessageId": "same", "text": "mine"}); num(obj(a["message"])["seq"]) != 3 {
+	if a := bob.OK("send", map[string]any{"conversationId": id, "clientMessageId": "same", "text": "mine"}); num(obj(a["message"])["seq"]) != 3 {
 		t.Fatalf("agent send with the customer's id = %v", a)
 	}
 }
@@ -294,24 +294,24 @@ func TestIdempotentResend(t *testing.T) {
 func TestOthersAreRefused(t *testing.T) {
 	s, _, _, id := startChat(t)
 	mallory := s.dial(t, "mallory", s.customerToken(t, "persistent", "mallory"))
-	mallory.refused("not_found", "history", map[string]any{"conversationId": id})
-	mallory.refused("not_found", "send", map[string]any{"conversationId": id, "clientMessageId": "x", "text": "hi"})
-	mallory.refused("not_found", "typing", map[string]any{"conversationId": id, "typing": true})
+	mallory.Refused("not_found", "history", map[string]any{"conversationId": id})
+	mallory.Refused("not_found", "send", map[string]any{"conversationId": id, "clientMessageId": "x", "text": "hi"})
+	mallory.Refused("not_found", "typing", map[string]any{"conversationId": id, "typing": true})
 	// The same customer id on another widget is another person.
 	other := s.dial(t, "alice-live", s.customerToken(t, "live", "alice"))
-	other.refused("not_found", "history", map[string]any{"conversationId": id})
+	other.Refused("not_found", "history", map[string]any{"conversationId": id})
 
 	eve := s.dial(t, "eve", s.agentToken(t, "eve"))
 	for _, action := range []string{"park", "pickup", "close", "history"} {
-		eve.refused("not_found", action, map[string]any{"conversationId": id})
+		eve.Refused("not_found", action, map[string]any{"conversationId": id})
 	}
-	eve.refused("not_found", "send", map[string]any{"conversationId": id, "clientMessageId": "x", "text": "hi"})
+	eve.Refused("not_found", "send", map[string]any{"conversationId": id, "clientMessageId": "x", "text": "hi"})
 	// A frame cannot change who its sender is.
-	ack := mallory.ok("send", map[string]any{"clientMessageId": "m1", "text": "hi", "userId": "alice", "role": "agent", "sender": map[string]any{"id": "alice"}})
+	ack := mallory.OK("send", map[string]any{"clientMessageId": "m1", "text": "hi", "userId": "alice", "role": "agent", "sender": map[string]any{"id": "alice"}})
 	if snd := obj(obj(ack["message"])["sender"]); snd["id"] != "mallory" || snd["role"] != "customer" {
 		t.Fatalf("sender = %v; want mallory", snd)
 	}
-	mallory.refused("forbidden", "presence", map[string]any{"status": "away"})
+	mallory.Refused("forbidden", "presence", map[string]any{"status": "away"})
 }
 
 func TestBadFramesKeepTheConnection(t *testing.T) {
@@ -340,8 +340,8 @@ func TestBadFramesKeepTheConnection(t *testing.T) {
 		{map[string]any{"action": "close", "requestId": "r15", "conversationId": "c_nope"}, "not_found"},
 	}
 	for _, c := range cases {
-		alice.write(c.frame)
-		f := alice.next("error")
+		alice.Write(c.frame)
+		f := alice.Next("error")
 		if f["code"] != c.code {
 			t.Errorf("frame %.60v → %v; want %s", c.frame, f, c.code)
 		}
@@ -353,38 +353,38 @@ func TestBadFramesKeepTheConnection(t *testing.T) {
 		}
 	}
 	// Wrong state: parking twice.
-	bob.ok("park", map[string]any{"conversationId": id})
-	bob.refused("conflict", "park", map[string]any{"conversationId": id})
-	bob.refused("bad_request", "presence", map[string]any{"status": "asleep"})
+	bob.OK("park", map[string]any{"conversationId": id})
+	bob.Refused("conflict", "park", map[string]any{"conversationId": id})
+	bob.Refused("bad_request", "presence", map[string]any{"status": "asleep"})
 	// Still usable, and nothing was written by the refused frames.
-	if p := alice.ok("ping", nil); p["type"] != "pong" {
+	if p := alice.OK("ping", nil); p["type"] != "pong" {
 		t.Fatalf("ping = %v", p)
 	}
-	if last := num(obj(alice.ok("hello", nil)["conversation"])["lastSeq"]); last != 1 {
+	if last := num(obj(alice.OK("hello", nil)["conversation"])["lastSeq"]); last != 1 {
 		t.Fatalf("lastSeq after bad frames = %d; want 1", last)
 	}
 }
 
 func TestTypingAndRead(t *testing.T) {
 	_, alice, bob, id := startChat(t)
-	alice.ok("typing", map[string]any{"conversationId": id, "typing": true})
-	ty := bob.next("typing")
+	alice.OK("typing", map[string]any{"conversationId": id, "typing": true})
+	ty := bob.Next("typing")
 	if ty["conversationId"] != id || ty["typing"] != true || obj(ty["from"])["id"] != "alice" || obj(ty["from"])["role"] != "customer" {
 		t.Fatalf("typing = %v", ty)
 	}
-	bob.ok("read", map[string]any{"conversationId": id, "seq": 1})
-	rd := alice.next("read")
+	bob.OK("read", map[string]any{"conversationId": id, "seq": 1})
+	rd := alice.Next("read")
 	if rd["conversationId"] != id || num(rd["seq"]) != 1 || obj(rd["by"])["id"] != "bob" || obj(rd["by"])["role"] != "agent" {
 		t.Fatalf("read = %v", rd)
 	}
-	alice.none("typing", 100*time.Millisecond) // not echoed to the sender
+	alice.None("typing", 100*time.Millisecond) // not echoed to the sender
 }
 
 func TestRacingCustomersNeverOverAssign(t *testing.T) {
 	s := startStack(t)
 	agents := []string{"ann", "ben", "cat"}
 	for _, a := range agents {
-		s.dial(t, a, s.agentToken(t, a)).ok("hello", nil)
+		s.dial(t, a, s.agentToken(t, a)).OK("hello", nil)
 	}
 	if online, err := s.Store.OnlineAgents(t.Context()); err != nil || len(online) != 3 {
 		t.Fatalf("online agents = %v, %v; want 3", online, err)
@@ -400,13 +400,13 @@ func TestRacingCustomersNeverOverAssign(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.write(map[string]any{"action": "send", "requestId": "go", "clientMessageId": fmt.Sprintf("r%d", i), "text": "me first"})
+			c.Write(map[string]any{"action": "send", "requestId": "go", "clientMessageId": fmt.Sprintf("r%d", i), "text": "me first"})
 		}()
 	}
 	wg.Wait()
 	for _, c := range clients {
-		if r := c.wait(func(f map[string]any) bool { return f["requestId"] == "go" }, "send reply"); r["type"] != "ack" {
-			t.Fatalf("%s: %v", c.name, r)
+		if r := c.Reply("go"); r["type"] != "ack" {
+			t.Fatalf("%s: %v", c.Name, r)
 		}
 	}
 	// Assignment runs after each reply: watch it settle, checking at every

@@ -63,22 +63,22 @@ func TestCostPerRequest(t *testing.T) {
 	next := func() string { n++; return fmt.Sprintf("k%d", n) }
 	for _, m := range []measure{
 		{"customer send", 4, 2, func() {
-			alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": next(), "text": "hi"})
-			bob.next("message")
+			alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": next(), "text": "hi"})
+			bob.Next("message")
 		}},
 		{"customer send without conversationId", 4, 2, func() {
-			alice.ok("send", map[string]any{"clientMessageId": next(), "text": "hi"})
-			bob.next("message")
+			alice.OK("send", map[string]any{"clientMessageId": next(), "text": "hi"})
+			bob.Next("message")
 		}},
 		{"agent send", 4, 2, func() {
-			bob.ok("send", map[string]any{"conversationId": id, "clientMessageId": next(), "text": "hello"})
-			alice.next("message")
+			bob.OK("send", map[string]any{"conversationId": id, "clientMessageId": next(), "text": "hello"})
+			alice.Next("message")
 		}},
-		{"customer hello", 3, 1, func() { alice.ok("hello", map[string]any{"lastSeq": 1}) }},
-		{"agent hello", 2, 1, func() { bob.ok("hello", nil) }},
+		{"customer hello", 3, 1, func() { alice.OK("hello", map[string]any{"lastSeq": 1}) }},
+		{"agent hello", 2, 1, func() { bob.OK("hello", nil) }},
 		{"typing", 2, 2, func() {
-			alice.ok("typing", map[string]any{"conversationId": id, "typing": true})
-			bob.next("typing")
+			alice.OK("typing", map[string]any{"conversationId": id, "typing": true})
+			bob.Next("typing")
 		}},
 	} {
 		ddb, mgmt := requestsDuring(t, s, m.run)
@@ -93,7 +93,7 @@ func TestCostPerRequest(t *testing.T) {
 	// Park does more (it also offers the freed capacity to the queue), but
 	// scans nothing per message.
 	ddb, mgmt := requestsDuring(t, s, func() {
-		bob.ok("park", map[string]any{"conversationId": id})
+		bob.OK("park", map[string]any{"conversationId": id})
 		time.Sleep(50 * time.Millisecond)
 	})
 	t.Logf("%-38s DynamoDB %d (%s); Management API %d (%s)", "park (empty queue)", total(ddb), format(ddb), total(mgmt), format(mgmt))
@@ -107,15 +107,15 @@ func TestCostPerRequest(t *testing.T) {
 func BenchmarkSend(b *testing.B) {
 	s := startStack(b)
 	bob := s.dial(b, "bob", s.agentToken(b, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	alice := s.dial(b, "alice", s.customerToken(b, "persistent", "alice"))
-	id := obj(alice.ok("send", map[string]any{"clientMessageId": "warm", "text": "hi"})["conversation"])["id"].(string)
-	bob.conversationEvent(id, "active")
+	id := obj(alice.OK("send", map[string]any{"clientMessageId": "warm", "text": "hi"})["conversation"])["id"].(string)
+	bob.ConversationEvent(id, "active")
 	before := s.metrics(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("b%d", i), "text": "benchmark message"})
-		bob.next("message")
+		alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("b%d", i), "text": "benchmark message"})
+		bob.Next("message")
 	}
 	b.StopTimer()
 	after := s.metrics(b)

@@ -23,12 +23,12 @@ func TestDataKeptAcrossRestart(t *testing.T) {
 	l.Close()
 	first := startStack(t, func(o *Options) { o.Data, o.Addr = dir, addr })
 	bob := first.dial(t, "bob", first.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	aliceToken := first.customerToken(t, "persistent", "alice")
 	alice := first.dial(t, "alice", aliceToken)
-	id := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "before the restart"})["conversation"])["id"].(string)
-	bob.conversationEvent(id, "active")
-	bob.ok("send", map[string]any{"conversationId": id, "clientMessageId": "b1", "text": "noted"})
+	id := obj(alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "before the restart"})["conversation"])["id"].(string)
+	bob.ConversationEvent(id, "active")
+	bob.OK("send", map[string]any{"conversationId": id, "clientMessageId": "b1", "text": "noted"})
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	if err := first.Close(ctx); err != nil {
@@ -38,7 +38,7 @@ func TestDataKeptAcrossRestart(t *testing.T) {
 	second := startStack(t, func(o *Options) { o.Data, o.Addr = dir, addr })
 	// The token minted before the restart still verifies: the keys persisted.
 	back := second.dial(t, "alice-again", aliceToken)
-	sess := back.ok("hello", nil)
+	sess := back.OK("hello", nil)
 	conv := obj(sess["conversation"])
 	if conv["id"] != id || num(conv["lastSeq"]) != 2 || len(list(sess["messages"])) != 2 {
 		t.Fatalf("after restart: %v", sess)
@@ -57,7 +57,7 @@ func TestExternalDynamoDBEndpoint(t *testing.T) {
 		t.Fatal("front stack opened an embedded store")
 	}
 	alice := front.dial(t, "alice", front.customerToken(t, "persistent", "alice"))
-	id := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "stored elsewhere"})["conversation"])["id"].(string)
+	id := obj(alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "stored elsewhere"})["conversation"])["id"].(string)
 	c, err := backend.Store.Conversation(t.Context(), id)
 	if err != nil || c.LastSeq != 1 {
 		t.Fatalf("conversation in the backend store = %v, %v", c, err)
@@ -103,7 +103,7 @@ func TestTemplateDrivesTheStack(t *testing.T) {
 	}
 	// The new route reaches the message function, which does not serve it.
 	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
-	if r := alice.do("echo", nil); r["code"] != "unknown_action" {
+	if r := alice.Do("echo", nil); r["code"] != "unknown_action" {
 		t.Fatalf("echo = %v", r)
 	}
 }
@@ -113,7 +113,7 @@ func TestTemplateDrivesTheStack(t *testing.T) {
 func TestShutdownDisconnects(t *testing.T) {
 	dir := t.TempDir()
 	s := startStack(t, func(o *Options) { o.Data = dir })
-	s.dial(t, "bob", s.agentToken(t, "bob")).ok("hello", nil)
+	s.dial(t, "bob", s.agentToken(t, "bob")).OK("hello", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	if err := s.Close(ctx); err != nil {

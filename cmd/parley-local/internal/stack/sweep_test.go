@@ -55,31 +55,31 @@ func (s *Stack) gone(t *testing.T, widget, customer string) {
 func TestSweepAutoCloses(t *testing.T) {
 	s, clk := startSwept(t)
 	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	carol := s.dial(t, "carol", s.customerToken(t, "live", "carol"))
-	live := obj(carol.ok("send", map[string]any{"clientMessageId": "c1", "text": "quick question"})["conversation"])["id"].(string)
-	bob.conversationEvent(live, "active")
+	live := obj(carol.OK("send", map[string]any{"clientMessageId": "c1", "text": "quick question"})["conversation"])["id"].(string)
+	bob.ConversationEvent(live, "active")
 	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
-	persistent := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "long story"})["conversation"])["id"].(string)
-	bob.conversationEvent(persistent, "active")
+	persistent := obj(alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "long story"})["conversation"])["id"].(string)
+	bob.ConversationEvent(persistent, "active")
 
 	// A live chat stays open while its customer is connected, and for 20
 	// minutes after they leave.
 	clk.Advance(25 * time.Minute)
-	bob.none("conversation", 200*time.Millisecond)
-	carol.close()
+	bob.None("conversation", 200*time.Millisecond)
+	carol.Close()
 	s.gone(t, "live", "carol")
 	clk.Advance(10 * time.Minute)
-	bob.none("conversation", 200*time.Millisecond)
+	bob.None("conversation", 200*time.Millisecond)
 	clk.Advance(11 * time.Minute)
-	if c := bob.conversationEvent(live, "closed"); c["closedBy"] != "system" {
+	if c := bob.ConversationEvent(live, "closed"); c["closedBy"] != "system" {
 		t.Fatalf("live auto-close = %v; want closedBy system", c)
 	}
 
 	// A persistent chat outlives its connections; 30 silent days end it.
 	// (Days on, the sweep also drops every connection as past API
 	// Gateway's 2 hours, so the outcome is read from the store.)
-	alice.close()
+	alice.Close()
 	s.gone(t, "persistent", "alice")
 	clk.Advance(29 * 24 * time.Hour)
 	time.Sleep(200 * time.Millisecond) // several sweeps
@@ -112,22 +112,22 @@ func TestSweepAutoCloses(t *testing.T) {
 func TestSweepRemindsOfReturnedConversations(t *testing.T) {
 	s, clk := startSwept(t)
 	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
-	id := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "hi"})["conversation"])["id"].(string)
-	bob.conversationEvent(id, "active")
-	bob.ok("park", map[string]any{"conversationId": id})
-	alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "back"})
-	if n := bob.next("notification"); n["reminder"] != nil {
+	id := obj(alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "hi"})["conversation"])["id"].(string)
+	bob.ConversationEvent(id, "active")
+	bob.OK("park", map[string]any{"conversationId": id})
+	alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "back"})
+	if n := bob.Next("notification"); n["reminder"] != nil {
 		t.Fatalf("first notification = %v; want the return itself", n)
 	}
 	clk.Advance(16 * time.Minute)
-	n := bob.next("notification")
+	n := bob.Next("notification")
 	if n["kind"] != "customer_returned" || n["conversationId"] != id || n["reminder"] != true {
 		t.Fatalf("reminder = %v", n)
 	}
 	// Once per interval, not once per tick.
-	bob.none("notification", 300*time.Millisecond)
+	bob.None("notification", 300*time.Millisecond)
 }
 
 func TestSweepRequeuesWhenTheAgentStaysAway(t *testing.T) {
@@ -138,18 +138,18 @@ func TestSweepRequeuesWhenTheAgentStaysAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
-	bob.ok("hello", nil)
+	bob.OK("hello", nil)
 	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
-	id := obj(alice.ok("send", map[string]any{"clientMessageId": "a1", "text": "hi"})["conversation"])["id"].(string)
-	bob.conversationEvent(id, "active")
-	bob.ok("park", map[string]any{"conversationId": id})
-	bob.close() // bob goes home
-	alice.ok("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "anyone?"})
+	id := obj(alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "hi"})["conversation"])["id"].(string)
+	bob.ConversationEvent(id, "active")
+	bob.OK("park", map[string]any{"conversationId": id})
+	bob.Close() // bob goes home
+	alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": "anyone?"})
 	ann := s.dial(t, "ann", s.agentToken(t, "ann"))
-	ann.ok("hello", nil)
-	ann.none("conversation", 200*time.Millisecond) // still bob's: he may come back
+	ann.OK("hello", nil)
+	ann.None("conversation", 200*time.Millisecond) // still bob's: he may come back
 	clk.Advance(11 * time.Minute)
-	c := ann.conversationEvent(id, "active")
+	c := ann.ConversationEvent(id, "active")
 	if obj(c["agent"])["id"] != "ann" {
 		t.Fatalf("requeued conversation went to %v; want ann", c["agent"])
 	}
@@ -158,10 +158,10 @@ func TestSweepRequeuesWhenTheAgentStaysAway(t *testing.T) {
 func TestSweepDropsConnectionsPastTwoHours(t *testing.T) {
 	s, clk := startSwept(t)
 	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
-	alice.ok("hello", nil)
+	alice.OK("hello", nil)
 	clk.Advance(2*time.Hour + time.Minute)
 	select {
-	case <-alice.closed:
+	case <-alice.Closed():
 	case <-time.After(waitFor):
 		t.Fatal("connection older than 2 hours still open")
 	}
