@@ -129,6 +129,59 @@ func validTableName(name string) reply {
 	return reply{status: http.StatusOK}
 }
 
+// validKeySchemas applies the rules for key schemas that minidyn does not
+// check: a HASH key first, then at most a RANGE key, and no attribute
+// definition that no key of the table or its indexes uses.
+func validKeySchemas(in createTableInput) reply {
+	used := map[string]bool{}
+	check := func(where string, ks []keyElement) reply {
+		if len(ks) == 0 {
+			return reply{status: http.StatusOK} // minidyn refuses a missing schema itself
+		}
+		if ks[0].KeyType != "HASH" {
+			return validationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+		}
+		if len(ks) > 1 && ks[1].KeyType != "RANGE" {
+			return validationError("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+		}
+		if len(ks) > 2 {
+			return validationError("1 validation error detected: Value at '%s' failed to satisfy constraint: Member must have length less than or equal to 2", where)
+		}
+		if len(ks) == 2 && ks[0].AttributeName == ks[1].AttributeName {
+			return validationError("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+		}
+		for _, k := range ks {
+			used[k.AttributeName] = true
+		}
+		return reply{status: http.StatusOK}
+	}
+	if rep := check("keySchema", in.KeySchema); !rep.ok() {
+		return rep
+	}
+	for _, ix := range append(slices.Clone(in.GlobalSecondaryIndexes), in.LocalSecondaryIndexes...) {
+		if rep := check("indexKeySchema", ix.KeySchema); !rep.ok() {
+			return rep
+		}
+	}
+	var defined, unused []string
+	for _, a := range in.AttributeDefinitions {
+		defined = append(defined, a.AttributeName)
+		if !used[a.AttributeName] {
+			unused = append(unused, a.AttributeName)
+		}
+	}
+	if len(unused) > 0 {
+		keys := make([]string, 0, len(used))
+		for k := range used {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return validationError("One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: [%s], keys used: [%s]",
+			strings.Join(defined, ", "), strings.Join(keys, ", "))
+	}
+	return reply{status: http.StatusOK}
+}
+
 func validStreamSpec(spec *streamSpec) reply {
 	if spec == nil || !spec.StreamEnabled {
 		return reply{status: http.StatusOK}
@@ -154,6 +207,9 @@ func (s *Store) createTable(body []byte) reply {
 		return rep
 	}
 	if rep := validStreamSpec(in.StreamSpecification); !rep.ok() {
+		return rep
+	}
+	if rep := validKeySchemas(in); !rep.ok() {
 		return rep
 	}
 	if in.StreamSpecification != nil && !in.StreamSpecification.StreamEnabled {
