@@ -113,7 +113,7 @@ func (a *App) Default(ctx context.Context, ev events.APIGatewayWebsocketProxyReq
 	var requestID any
 	var err error
 	if jerr := json.Unmarshal([]byte(ev.Body), &fields); jerr != nil {
-		err = badField("frame is not valid JSON object")
+		err = badField("frame is not a JSON object")
 	} else {
 		if raw, ok := fields["requestId"]; ok {
 			_ = json.Unmarshal(raw, &requestID)
