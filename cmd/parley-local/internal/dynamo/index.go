@@ -154,9 +154,6 @@ func (s *Store) applyWrite(op string, body []byte, ts []*target) reply {
 				delete(out.Item, name)
 			}
 		}
-		if op == "UpdateItem" {
-			rep = withoutRemoved(rep, removed[i], out.Item)
-		}
 		// Delete first: minidyn only drops an item from an index when the
 		// item is deleted, not when a put leaves out the index's key.
 		if t.old != nil {
@@ -297,34 +294,6 @@ func isWordStart(s string, i int) bool {
 	}
 	p := s[i-1]
 	return p == ' ' || p == ')' || p == ']' || p == ','
-}
-
-// withoutRemoved corrects UpdateItem's returned Attributes for the removed
-// attributes: ALL_NEW is the corrected item; UPDATED_NEW drops them.
-func withoutRemoved(rep reply, removed []string, item attrs) reply {
-	if len(removed) == 0 {
-		return rep
-	}
-	var out map[string]json.RawMessage
-	if json.Unmarshal(rep.body, &out) != nil || out["Attributes"] == nil {
-		return rep
-	}
-	var got attrs
-	if json.Unmarshal(out["Attributes"], &got) != nil {
-		return rep
-	}
-	for _, n := range removed {
-		delete(got, n)
-	}
-	b, err := json.Marshal(got)
-	if err != nil {
-		return rep
-	}
-	out["Attributes"] = b
-	if body, err := json.Marshal(out); err == nil {
-		rep.body = body
-	}
-	return rep
 }
 
 // emptyValue reports an attribute value with no member set: `{}`, or an

@@ -34,6 +34,8 @@ type itemInput struct {
 	Key                                 attrs
 	ReturnValues                        string
 	ReturnValuesOnConditionCheckFailure string
+	UpdateExpression                    string
+	ExpressionAttributeNames            map[string]string
 }
 
 // newTarget resolves the item a write names; nil when the table or the key
@@ -236,6 +238,21 @@ func (s *Store) writeItems(op string, body []byte, who *events.DynamoDBUserIdent
 
 	if !rep.ok() {
 		return s.fillAllOld(op, rep, ts)
+	}
+	if op == "UpdateItem" && len(ts) == 1 && ts[0] != nil && ts[0].known {
+		out := map[string]attrs{}
+		if a := updateReturnValues(single.ReturnValues, ts[0].old, ts[0].new, updateActions(single.UpdateExpression, single.ExpressionAttributeNames)); a != nil {
+			out["Attributes"] = a
+		}
+		return okReply(out)
+	}
+	if op == "DeleteItem" && len(ts) == 1 && ts[0] != nil {
+		// minidyn never returns the deleted item.
+		out := map[string]attrs{}
+		if single.ReturnValues == "ALL_OLD" && ts[0].old != nil {
+			out["Attributes"] = ts[0].old
+		}
+		return okReply(out)
 	}
 	if op == "PutItem" && len(ts) == 1 && ts[0] != nil {
 		// minidyn answers every PutItem with the new item; DynamoDB returns
