@@ -280,6 +280,21 @@ func (s *Store) handle(op string, body []byte) reply {
 		return closedReply()
 	}
 	switch op {
+	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
+		"Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems":
+		if rep := validRequest(body); !rep.ok() {
+			return rep
+		}
+	}
+	if op == "GetItem" {
+		var in struct{ Key attrs }
+		if json.Unmarshal(body, &in) == nil {
+			if rep := validKeyValues(in.Key); !rep.ok() {
+				return rep
+			}
+		}
+	}
+	switch op {
 	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
 		return s.writeItems(op, body, nil)
 	case "Query":

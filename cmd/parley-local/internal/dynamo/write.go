@@ -154,8 +154,27 @@ func (s *Store) targets(op string, body []byte) ([]*target, *itemInput, reply) {
 			ts = append(ts, t)
 		}
 	}
+	if single != nil && op != "UpdateItem" {
+		switch single.ReturnValues {
+		case "", "NONE", "ALL_OLD":
+		default:
+			return nil, nil, validationError("Return values set to invalid value")
+		}
+	}
 	for _, t := range ts {
-		if t != nil && t.put != nil && itemSize(t.put) > maxItemSize {
+		if t == nil {
+			continue
+		}
+		if rep := validKeyValues(t.key); !rep.ok() {
+			return nil, nil, rep
+		}
+		if t.put == nil {
+			continue
+		}
+		if rep := t.def.validIndexKeys(t.put); !rep.ok() {
+			return nil, nil, rep
+		}
+		if itemSize(t.put) > maxItemSize {
 			return nil, nil, validationError(errItemTooLarge)
 		}
 	}
@@ -228,6 +247,13 @@ func (s *Store) writeItems(op string, body []byte, who *events.DynamoDBUserIdent
 		if c.new != nil && itemSize(c.new) > maxItemSize {
 			s.revert(changed)
 			return validationError(errItemTooLarge)
+		}
+		if c.new != nil {
+			// An update may set an index key to a value the index refuses.
+			if rep := c.def.validIndexKeys(c.new); !rep.ok() {
+				s.revert(changed)
+				return rep
+			}
 		}
 	}
 	if err := s.commit(changed, who); err != nil {
