@@ -301,7 +301,11 @@ func (s *Store) handle(op string, body []byte) reply {
 		s.writeMu.RLock()
 		defer s.writeMu.RUnlock()
 		return s.query(body)
-	case "GetItem", "Scan", "BatchGetItem", "TransactGetItems":
+	case "Scan":
+		s.writeMu.RLock()
+		defer s.writeMu.RUnlock()
+		return s.scan(body)
+	case "GetItem", "BatchGetItem", "TransactGetItems":
 		s.writeMu.RLock()
 		defer s.writeMu.RUnlock()
 		return qualify(s.call(op, body))
