@@ -263,6 +263,9 @@ func (s *Store) writeItems(op string, body []byte, who *events.DynamoDBUserIdent
 	s.maybeCompact()
 
 	if !rep.ok() {
+		if rep.errorType() == "TransactionCanceledException" {
+			rep = s.completeReasons(body, rep, ts)
+		}
 		return s.fillAllOld(op, rep, ts)
 	}
 	if op == "UpdateItem" && len(ts) == 1 && ts[0] != nil && ts[0].known {
@@ -445,6 +448,53 @@ func (s *Store) fillAllOld(op string, rep reply, ts []*target) reply {
 		return rep
 	}
 	b, err := json.Marshal(body)
+	if err != nil {
+		return rep
+	}
+	return reply{status: rep.status, body: b}
+}
+
+// completeReasons fills in the cancellation reasons minidyn leaves at None:
+// it stops at the first failed condition, while DynamoDB checks every
+// action and reports each one that failed. Each remaining condition is
+// checked alone, as a ConditionCheck on the same item, which writes
+// nothing.
+func (s *Store) completeReasons(body []byte, rep reply, ts []*target) reply {
+	var in struct {
+		TransactItems []map[string]map[string]json.RawMessage
+	}
+	var out map[string]json.RawMessage
+	var reasons []map[string]json.RawMessage
+	if json.Unmarshal(body, &in) != nil || json.Unmarshal(rep.body, &out) != nil || json.Unmarshal(out["CancellationReasons"], &reasons) != nil ||
+		len(reasons) != len(in.TransactItems) || len(ts) != len(in.TransactItems) {
+		return rep
+	}
+	for i, action := range in.TransactItems {
+		var code string
+		_ = json.Unmarshal(reasons[i]["Code"], &code)
+		if code != "None" || ts[i] == nil {
+			continue
+		}
+		for _, a := range action {
+			if a["ConditionExpression"] == nil {
+				continue
+			}
+			check := map[string]json.RawMessage{"ConditionExpression": a["ConditionExpression"]}
+			check["TableName"], _ = json.Marshal(ts[i].def.name())
+			check["Key"], _ = json.Marshal(ts[i].key)
+			for _, k := range []string{"ExpressionAttributeNames", "ExpressionAttributeValues"} {
+				if a[k] != nil {
+					check[k] = a[k]
+				}
+			}
+			b, _ := json.Marshal(map[string]any{"TransactItems": []any{map[string]any{"ConditionCheck": check}}})
+			if r := qualify(s.call("TransactWriteItems", b)); r.errorType() == "TransactionCanceledException" {
+				reasons[i] = map[string]json.RawMessage{"Code": json.RawMessage(`"ConditionalCheckFailed"`), "Message": json.RawMessage(`"The conditional request failed"`)}
+			}
+		}
+	}
+	out["CancellationReasons"], _ = json.Marshal(reasons)
+	b, err := json.Marshal(out)
 	if err != nil {
 		return rep
 	}
