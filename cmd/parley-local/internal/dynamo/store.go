@@ -285,6 +285,7 @@ func (s *Store) handle(op string, body []byte) reply {
 		if rep := validRequest(body); !rep.ok() {
 			return rep
 		}
+		body = canonicalNumbers(body)
 	}
 	if op == "GetItem" {
 		var in struct{ Key attrs }

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -233,4 +234,60 @@ func (d tableDef) validIndexKeys(item attrs) reply {
 		}
 	}
 	return reply{status: http.StatusOK}
+}
+
+// canonicalNumbers rewrites every number of a request the way DynamoDB
+// stores it ("1.50" → "1.5", "007" → "7", "1e3" → "1000"), so items read
+// back as DynamoDB returns them and "7" and "007" name the same key.
+func canonicalNumbers(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"N`)) {
+		return body
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	changed := false
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			if len(x) == 1 {
+				if n, ok := x["N"].(string); ok && validNumber(n) {
+					if c := canonicalNumber(n); c != n {
+						x["N"], changed = c, true
+					}
+					return
+				}
+				if ns, ok := x["NS"].([]any); ok {
+					for i, e := range ns {
+						if n, ok := e.(string); ok && validNumber(n) {
+							if c := canonicalNumber(n); c != n {
+								ns[i], changed = c, true
+							}
+						}
+					}
+					return
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	if !changed {
+		return body
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return b
 }
