@@ -17,7 +17,24 @@
 //     PutItem, DeleteItem and transaction actions; PutItem's ReturnValues
 //     (minidyn always returns the new item); BatchWriteItem checked whole
 //     before anything is written (minidyn stops halfway);
-//   - errors in DynamoDB's wire shape, so the SDK decodes typed errors.
+//   - errors in DynamoDB's wire shape, so the SDK decodes typed errors;
+//   - the checks DynamoDB makes and minidyn does not: key schemas (HASH
+//     first, no unused attribute definitions), empty or duplicated sets,
+//     numbers that do not parse, undefined expression values, overlapping
+//     update paths, empty key values, index keys of the wrong type or
+//     empty, duplicate BatchGetItem keys, ReturnValues PutItem and
+//     DeleteItem do not take, key conditions, filters on key attributes,
+//     ConsistentRead on a global index, unknown indexes;
+//   - numbers stored as DynamoDB stores them (1.50 reads back as 1.5);
+//   - UpdateItem's and DeleteItem's ReturnValues computed from the item's
+//     images; every failed condition of a cancelled transaction reported;
+//   - Query pages as DynamoDB cuts them (sort key order of every type,
+//     Limit before the filter, LastEvaluatedKey whenever Limit is reached,
+//     ScannedCount, no items for Select COUNT), and Scan's ScannedCount.
+//
+// parity_*_test.go run the same SDK calls against the store and Amazon
+// DynamoDB Local and demand the same answers; what still differs is marked
+// there and listed below.
 //
 // Writes (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
 // TransactWriteItems) are serialized. Each reads the images of the items it
@@ -36,9 +53,16 @@
 // table: they do not survive a restart. Sequence numbers are seeded from the
 // clock, so those after a restart still sort after those before.
 //
-// Not emulated: DynamoDB Streams' own API (ListStreams, GetRecords...),
-// consumed capacity, GSI eventual consistency, and TTL's rule that items
+// Not emulated: consumed capacity, GSI eventual consistency, and TTL's rule that items
 // expired more than five years ago are left alone.
+//
+// Known differences from DynamoDB (minidyn behaviour, kept as parity cases):
+//   - a condition comparing values of different types (n < :s, n a number
+//     and :s a string) fails the request with a ValidationException, where
+//     DynamoDB evaluates it as false (ConditionalCheckFailedException);
+//   - a Scan with a FilterExpression reports the items it read as
+//     ScannedCount only without Limit and ExclusiveStartKey; with either,
+//     ScannedCount is Count.
 //
 // Known minidyn limit passed through: its JSON encoder drops empty lists and
 // maps, so an attribute stored as {"L":[]} or {"M":{}} reads back as {},
