@@ -2,11 +2,15 @@ package stack
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -55,4 +59,38 @@ func countOperations(counters *metrics.Counters, group string) func(*middleware.
 				return next.HandleInitialize(ctx, in)
 			}), middleware.After)
 	}
+}
+
+// awsDynamoDBHost matches AWS's own DynamoDB endpoints.
+var awsDynamoDBHost = regexp.MustCompile(`^dynamodb\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$`)
+
+// dynamoConfig is the configuration for the store's clients. Local
+// endpoints (the embedded store, DynamoDB Local) take dummy credentials; an
+// AWS endpoint (--dynamodb-endpoint https://dynamodb.eu-west-1.amazonaws.com)
+// takes the machine's real ones, its region read from the host.
+func dynamoConfig(ctx context.Context, endpoint string) (aws.Config, string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return aws.Config{}, "", fmt.Errorf("DynamoDB endpoint %q: %w", endpoint, err)
+	}
+	m := awsDynamoDBHost.FindStringSubmatch(u.Hostname())
+	if m == nil {
+		return awsConfig(Region), Region, nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(m[1]))
+	if err != nil {
+		return aws.Config{}, "", fmt.Errorf("AWS configuration for %s: %w", endpoint, err)
+	}
+	return cfg, m[1], nil
+}
+
+// streamsEndpoint is where the DynamoDB Streams API of a DynamoDB endpoint
+// answers: the same place locally, streams.dynamodb.{region}... on AWS.
+func streamsEndpoint(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || !awsDynamoDBHost.MatchString(u.Hostname()) {
+		return endpoint
+	}
+	u.Host = "streams." + u.Host
+	return u.String()
 }

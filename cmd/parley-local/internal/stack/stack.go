@@ -86,6 +86,8 @@ type Stack struct {
 	closeOnce sync.Once
 	closeErr  error
 	spec      *template.Stack
+	dbCfg     aws.Config // the store's clients' configuration (real credentials on AWS)
+	dbRegion  string
 }
 
 // Start builds and serves a local stack; it returns once /healthz is 200.
@@ -167,7 +169,12 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	cfg := awsConfig(Region)
-	admin := dynamoClient(cfg, dbEndpoint, nil)
+	dbCfg, dbRegion, err := dynamoConfig(ctx, dbEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	s.dbCfg, s.dbRegion = dbCfg, dbRegion
+	admin := dynamoClient(dbCfg, dbEndpoint, nil)
 	if err := CreateTables(ctx, admin, spec.Tables); err != nil {
 		return nil, err
 	}
@@ -239,7 +246,7 @@ func (s *Stack) localEnv() map[string]string {
 
 // functions builds every template function from its handler in shared/route.
 func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke.Function, error) {
-	handlerDB := dynamoClient(cfg, dbEndpoint, s.Metrics)
+	handlerDB := dynamoClient(s.dbCfg, dbEndpoint, s.Metrics)
 	mgmt := managementClient(cfg, s.URL)
 	httpClient := &http.Client{Timeout: 10 * time.Second}
 	now := s.opts.Now
@@ -347,18 +354,17 @@ func (s *Stack) streamSource(ctx context.Context, table string) (streams.Source,
 		}
 		return nil, fmt.Errorf("table %s has no stream", table)
 	}
-	cfg := awsConfig(Region)
-	out, err := dynamoClient(cfg, s.opts.DynamoDBEndpoint, nil).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	out, err := dynamoClient(s.dbCfg, s.opts.DynamoDBEndpoint, nil).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		return nil, fmt.Errorf("describe table %s: %w", table, err)
 	}
 	if out.Table.LatestStreamArn == nil {
 		return nil, fmt.Errorf("table %s has no stream", table)
 	}
-	api := dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
-		o.BaseEndpoint = aws.String(s.opts.DynamoDBEndpoint) // DynamoDB Local serves both APIs on one port
+	api := dynamodbstreams.NewFromConfig(s.dbCfg, func(o *dynamodbstreams.Options) {
+		o.BaseEndpoint = aws.String(streamsEndpoint(s.opts.DynamoDBEndpoint))
 	})
-	return streams.NewAPISource(api, *out.Table.LatestStreamArn, Region, streams.APISourceOptions{
+	return streams.NewAPISource(api, *out.Table.LatestStreamArn, s.dbRegion, streams.APISourceOptions{
 		PollInterval: s.opts.StreamPollInterval, Log: s.log.With("component", "streams", "table", table)}), nil
 }
 

@@ -128,3 +128,24 @@ func TestShutdownDisconnects(t *testing.T) {
 		t.Fatalf("agent after shutdown = %+v; want offline with no connections", ag)
 	}
 }
+
+func TestStoreEndpoints(t *testing.T) {
+	cases := []struct{ endpoint, streams string }{
+		{"http://127.0.0.1:8000", "http://127.0.0.1:8000"},
+		{"http://127.0.0.1:8080/local/dynamodb", "http://127.0.0.1:8080/local/dynamodb"},
+		{"https://dynamodb.eu-west-1.amazonaws.com", "https://streams.dynamodb.eu-west-1.amazonaws.com"},
+	}
+	for _, c := range cases {
+		if got := streamsEndpoint(c.endpoint); got != c.streams {
+			t.Errorf("streamsEndpoint(%s) = %s; want %s", c.endpoint, got, c.streams)
+		}
+	}
+	if _, region, err := dynamoConfig(t.Context(), "http://127.0.0.1:8000"); err != nil || region != Region {
+		t.Errorf("dynamoConfig(local) region %q, %v; want %s", region, err, Region)
+	}
+	// AWS itself: the region comes from the host, credentials from the
+	// machine's default chain (resolved lazily: no request is made here).
+	if cfg, region, err := dynamoConfig(t.Context(), "https://dynamodb.eu-west-1.amazonaws.com"); err != nil || region != "eu-west-1" || cfg.Region != "eu-west-1" {
+		t.Errorf("dynamoConfig(AWS) region %q/%q, %v; want eu-west-1", region, cfg.Region, err)
+	}
+}
