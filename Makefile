@@ -22,9 +22,9 @@ run:
 run-dynamodb-local:
 	$(GO) run ./cmd/parley-local --addr $(ADDR) --data "$(DATA)-dynamodb-local" --dynamodb-local $(ARGS)
 
-# Every test on the embedded store, then the store and end-to-end suites
+# Every test on the embedded store, then the store, handler, push and end-to-end suites
 # again on Amazon DynamoDB Local, the referee of the embedded emulation.
-PARITY = ./shared/store/ ./cmd/parley-local/internal/stack/
+PARITY = ./shared/store/ ./shared/route/ ./shared/push/ ./cmd/parley-local/internal/stack/
 
 test: vet
 	$(GO) test -race -count=1 -timeout 20m ./...

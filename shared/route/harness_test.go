@@ -101,20 +101,23 @@ func handler[H any](t testing.TB, name string, d route.Deps) H {
 type testStack struct {
 	URL, WSURL string
 	Store      *store.Store // uncounted client, for setting up and checking
+	dynamoDB   string       // the store's endpoint: embedded, or DynamoDB Local
 	env        map[string]string
 }
 
-// startStack starts an in-memory local stack for the test.
+// startStack starts a local stack for the test, on the embedded store or
+// on DynamoDB Local (PARLEY_BACKEND=dynamodb-local; see TestMain).
 func startStack(t testing.TB) *testStack {
 	t.Helper()
 	s := localtest.Stack(t)
-	return &testStack{URL: s.URL, WSURL: s.WSURL, Store: s.Store, env: map[string]string{
-		"CONVERSATIONS_TABLE": "parley-conversations",
-		"MESSAGES_TABLE":      "parley-messages",
-		"CONNECTIONS_TABLE":   "parley-connections",
-		"CUSTOMERS_TABLE":     "parley-customers",
-		"AGENTS_TABLE":        "parley-agents",
-		"SETTINGS_TABLE":      "parley-settings",
+	tables := s.Store.Tables()
+	return &testStack{URL: s.URL, WSURL: s.WSURL, Store: s.Store, dynamoDB: s.DynamoDBEndpoint(), env: map[string]string{
+		"CONVERSATIONS_TABLE": tables.Conversations,
+		"MESSAGES_TABLE":      tables.Messages,
+		"CONNECTIONS_TABLE":   tables.Connections,
+		"CUSTOMERS_TABLE":     tables.Customers,
+		"AGENTS_TABLE":        tables.Agents,
+		"SETTINGS_TABLE":      tables.Settings,
 		"AGENT_ISSUER":        s.Issuer.AgentIssuer(),
 		"AGENT_JWKS_URL":      s.Issuer.JWKSURL(),
 		"AGENT_AUDIENCE":      "parley-agent-app", // issuer.AgentAudience (an internal package)
@@ -144,17 +147,27 @@ func (l *logBuffer) String() string {
 // environment template.yaml gives the functions there.
 func (s *testStack) deps(t testing.TB) route.Deps {
 	t.Helper()
-	return depsAt(t, s.URL, s.env)
+	d := depsAt(t, s.URL, s.env)
+	d.DynamoDB = dynamoDBAt(s.dynamoDB)
+	return d
+}
+
+func testConfig() aws.Config {
+	return aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("parleytest", "parleytest", ""),
+		HTTPClient:       &http.Client{Timeout: waitFor},
+		RetryMaxAttempts: 3,
+	}
+}
+
+func dynamoDBAt(endpoint string) *dynamodb.Client {
+	return dynamodb.NewFromConfig(testConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
 func depsAt(t testing.TB, url string, env map[string]string) route.Deps {
 	t.Helper()
-	cfg := aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("parley-test", "parley-test", ""),
-		HTTPClient:       &http.Client{Timeout: waitFor},
-		RetryMaxAttempts: 3,
-	}
+	cfg := testConfig()
 	logs := &logBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -166,9 +179,7 @@ func depsAt(t testing.TB, url string, env map[string]string) route.Deps {
 		}
 	})
 	return route.Deps{
-		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-			o.BaseEndpoint = aws.String(url + "/local/dynamodb")
-		}),
+		DynamoDB: dynamoDBAt(url + "/local/dynamodb"),
 		Management: apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
 			o.BaseEndpoint = aws.String(url) // the SDK appends /@connections/{id}
 		}),

@@ -263,7 +263,7 @@ func TestNotifyFixtureIsTheStoresLayout(t *testing.T) {
 // stream's attribute-value types.
 func rawConversation(t testing.TB, d route.Deps, id string) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
-	out, err := d.DynamoDB.GetItem(ctxT(t), &dynamodb.GetItemInput{TableName: aws.String("parley-conversations"),
+	out, err := d.DynamoDB.GetItem(ctxT(t), &dynamodb.GetItemInput{TableName: aws.String(d.Getenv("CONVERSATIONS_TABLE")),
 		Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}, ConsistentRead: aws.Bool(true)})
 	if err != nil || out.Item == nil {
 		t.Fatalf("get conversation %s: %v (item %v)", id, err, out)

@@ -185,11 +185,3 @@ func (s *Stack) metrics(t testing.TB) map[string]map[string]int {
 	}
 	return m
 }
-
-// dynamoEndpointURL is where the stack's DynamoDB answers, embedded or not.
-func (s *Stack) dynamoEndpointURL() string {
-	if s.db == nil {
-		return s.opts.DynamoDBEndpoint
-	}
-	return s.URL + "/local/dynamodb"
-}

@@ -232,6 +232,15 @@ func Tables(spec *template.Stack) (store.Tables, error) {
 	return store.Tables{}, fmt.Errorf("no function's environment names CONVERSATIONS_TABLE")
 }
 
+// DynamoDBEndpoint is where the stack's store answers: its embedded
+// DynamoDB-compatible API, or the external endpoint it was given.
+func (s *Stack) DynamoDBEndpoint() string {
+	if s.db == nil {
+		return s.opts.DynamoDBEndpoint
+	}
+	return s.URL + "/local/dynamodb"
+}
+
 // localEnv overrides the environment values that name AWS resources the
 // local stack stands in for, as `sam local invoke --env-vars` would.
 func (s *Stack) localEnv() map[string]string {

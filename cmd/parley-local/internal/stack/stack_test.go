@@ -94,7 +94,7 @@ func TestTemplateDrivesTheStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startStack(t, func(o *Options) { o.Template = path })
-	out, err := dynamoClient(awsConfig(Region), s.dynamoEndpointURL(), nil).ListTables(t.Context(), &dynamodb.ListTablesInput{})
+	out, err := dynamoClient(awsConfig(Region), s.DynamoDBEndpoint(), nil).ListTables(t.Context(), &dynamodb.ListTablesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
