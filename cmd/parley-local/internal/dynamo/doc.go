@@ -30,7 +30,15 @@
 //     images; every failed condition of a cancelled transaction reported;
 //   - Query pages as DynamoDB cuts them (sort key order of every type,
 //     Limit before the filter, LastEvaluatedKey whenever Limit is reached,
-//     ScannedCount, no items for Select COUNT), and Scan's ScannedCount.
+//     ScannedCount, no items for Select COUNT), and Scan's ScannedCount;
+//   - updates that work (index.go): minidyn ignores REMOVE, corrupts a
+//     secondary index when an update brings an item into it, keeps an item
+//     on an index after a put drops its key, creates a set on DELETE from a
+//     missing one and leaves emptied sets behind; updates are evaluated on
+//     scratch tables and applied as delete+put;
+//   - the DynamoDB Streams API (ListStreams, DescribeStream,
+//     GetShardIterator, GetRecords) over the streams (streamsapi.go), so one
+//     reader serves this store, DynamoDB Local and AWS.
 //
 // parity_*_test.go run the same SDK calls against the store and Amazon
 // DynamoDB Local and demand the same answers; what still differs is marked
@@ -39,7 +47,8 @@
 // Writes (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
 // TransactWriteItems) are serialized. Each reads the images of the items it
 // names before and after minidyn applies it; the items that changed become
-// log records and stream records. Reads go straight to minidyn.
+// log records and stream records. Reads share the write lock, so none sees
+// a write half applied.
 //
 // With Options.Dir set, the data survives restarts: each acknowledged write
 // is appended to a write-ahead log (length-prefixed, CRC-checked after-image
