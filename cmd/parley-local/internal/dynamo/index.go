@@ -235,51 +235,15 @@ func removedNames(expr string, names map[string]string) []string {
 	return clauseNames(expr, names, "REMOVE")
 }
 
-// clauseNames lists the top-level attribute names one clause (SET, REMOVE,
-// ADD, DELETE) of an update expression names first in each action.
+// clauseNames lists the top-level attributes one clause (SET, REMOVE, ADD,
+// DELETE) of an update expression acts on; paths into maps and lists are
+// left to minidyn.
 func clauseNames(expr string, names map[string]string, clause string) []string {
-	clauses := map[string]string{}
-	depth, start, current := 0, 0, ""
-	flush := func(end int) {
-		if current != "" {
-			clauses[current] += expr[start:end] + ","
-		}
-	}
-	for i := 0; i < len(expr); i++ {
-		switch c := expr[i]; {
-		case c == '(' || c == '[':
-			depth++
-		case c == ')' || c == ']':
-			depth--
-		case depth == 0 && isWordStart(expr, i):
-			j := i
-			for j < len(expr) && (expr[j] == '_' || expr[j] >= 'a' && expr[j] <= 'z' || expr[j] >= 'A' && expr[j] <= 'Z') {
-				j++
-			}
-			if kw := strings.ToUpper(expr[i:j]); (kw == "SET" || kw == "REMOVE" || kw == "ADD" || kw == "DELETE") && (j == len(expr) || expr[j] == ' ') {
-				flush(i)
-				current, start = kw, j
-			}
-			i = j - 1
-		}
-	}
-	flush(len(expr))
 	var out []string
-	for _, p := range strings.Split(clauses[clause], ",") {
-		p = strings.TrimSpace(p)
-		if i := strings.IndexByte(p, ' '); i > 0 {
-			p = p[:i] // DELETE a :v, ADD n :one: the path comes first
+	for _, a := range updateActions(expr, names) {
+		if a.clause == clause && !strings.ContainsAny(a.path, ".[") {
+			out = append(out, a.path)
 		}
-		if p == "" || strings.ContainsAny(p, ".[") {
-			continue
-		}
-		if strings.HasPrefix(p, "#") {
-			if n, ok := names[p]; ok {
-				out = append(out, n)
-			}
-			continue
-		}
-		out = append(out, p)
 	}
 	return out
 }
