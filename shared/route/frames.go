@@ -216,13 +216,29 @@ func (a *App) deliver(ctx context.Context, log *slog.Logger, conns []string, who
 		return
 	}
 	res := a.push.Fanout(ctx, conns, frame)
-	for _, id := range res.Gone {
+	a.forgetGone(ctx, log, res.Gone, who, widget)
+	if res.Err != nil {
+		log.WarnContext(ctx, "push failed", "error", res.Err.Error())
+	}
+}
+
+// connectGrace is how long after it was recorded a connection may answer
+// 410 without being gone: API Gateway answers 410 to pushes until $connect
+// has returned, and $connect records the connection first (then, for an
+// agent, assigns queued conversations, whose notifications race the 101).
+const connectGrace = 30 * time.Second
+
+// forgetGone removes connections API Gateway no longer has, rather than
+// pushing to them again; one still in its $connect is left alone.
+func (a *App) forgetGone(ctx context.Context, log *slog.Logger, gone []string, who conversation.Participant, widget string) {
+	for _, id := range gone {
+		if c, err := a.store.Connection(ctx, id); err == nil && a.now().Sub(c.ConnectedAt) < connectGrace {
+			log.InfoContext(ctx, "push to a connection still opening", "goneConnectionId", id)
+			continue
+		}
 		if err := a.store.RemoveConnection(ctx, storeConn(id, who, widget), a.now()); err != nil {
 			log.WarnContext(ctx, "forget gone connection", "goneConnectionId", id, "error", err.Error())
 		}
-	}
-	if res.Err != nil {
-		log.WarnContext(ctx, "push failed", "error", res.Err.Error())
 	}
 }
 

@@ -193,18 +193,7 @@ func depsAt(t testing.TB, url string, env map[string]string) route.Deps {
 // token mints a token from the local issuer over HTTP, as any client would.
 func (s *testStack) token(t testing.TB, fields map[string]any) string {
 	t.Helper()
-	b, _ := json.Marshal(fields)
-	resp, err := http.Post(s.URL+"/local/token", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Token, Error string }
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /local/token %s = %d %s", b, resp.StatusCode, out.Error)
-	}
-	return out.Token
+	return wsclient.Token(t, s.URL, fields)
 }
 
 func (s *testStack) customerToken(t testing.TB, widget, sub, name string) string {

@@ -105,11 +105,7 @@ func (a *App) deliverAll(ctx context.Context, log *slog.Logger, conns []string, 
 		return nil
 	}
 	res := a.push.Fanout(ctx, conns, f)
-	for _, id := range res.Gone {
-		if err := a.store.RemoveConnection(ctx, storeConn(id, who, widget), a.now()); err != nil {
-			log.WarnContext(ctx, "forget gone connection", "goneConnectionId", id, "error", err.Error())
-		}
-	}
+	a.forgetGone(ctx, log, res.Gone, who, widget)
 	return res.Err
 }
 

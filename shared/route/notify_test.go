@@ -388,7 +388,9 @@ func TestNotifyFailures(t *testing.T) {
 
 	t.Run("gone connection", func(t *testing.T) {
 		const gone = "G0neC0nnecti0n0="
-		if err := s.Store.AddConnection(ctxT(t), store.Connection{ID: gone, Role: conversation.AgentRole, UserID: fixtureAgent, Name: fixtureAgentName, ConnectedAt: time.Now()}, 3); err != nil {
+		// Recorded a minute ago: past the grace a connection still in its
+		// $connect gets (it answers 410 too, but is not gone).
+		if err := s.Store.AddConnection(ctxT(t), store.Connection{ID: gone, Role: conversation.AgentRole, UserID: fixtureAgent, Name: fixtureAgentName, ConnectedAt: time.Now().Add(-time.Minute)}, 3); err != nil {
 			t.Fatal(err)
 		}
 		const c = "c_C4MX2NQW7PKT5RZ3YJV6HBDL4E"

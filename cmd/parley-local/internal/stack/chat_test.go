@@ -443,3 +443,30 @@ func TestRacingCustomersNeverOverAssign(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// An agent who connects while a conversation waits gets it at once; the
+// notification of that assignment races the connection's opening (API
+// Gateway answers 410 until $connect returns), and that must not make the
+// brand-new connection look gone.
+func TestAgentConnectingToAWaitingQueueStaysConnected(t *testing.T) {
+	s := startStack(t)
+	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
+	id := obj(alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "hi"})["conversation"])["id"].(string)
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("agent%d", i)
+		c := s.dial(t, name, s.agentToken(t, name))
+		ag, err := s.Store.Agent(t.Context(), name)
+		if err != nil || len(ag.ConnectionIDs) != 1 {
+			t.Fatalf("%s just connected: %+v, %v; want one connection", name, ag, err)
+		}
+		if i == 0 {
+			// It got the waiting conversation, and its session says so even
+			// if the notification was pushed before the connection opened.
+			sess := c.OK("hello", nil)
+			if cs := list(sess["conversations"]); len(cs) != 1 || obj(cs[0])["id"] != id {
+				t.Fatalf("first agent's session = %v; want conversation %s", sess["conversations"], id)
+			}
+		}
+		c.Close()
+	}
+}

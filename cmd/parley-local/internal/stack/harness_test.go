@@ -129,18 +129,7 @@ func startStack(t testing.TB, mod ...func(*Options)) *Stack {
 // token mints a token from the local issuer over HTTP, as any client would.
 func (s *Stack) token(t testing.TB, fields map[string]any) string {
 	t.Helper()
-	b, _ := json.Marshal(fields)
-	resp, err := http.Post(s.URL+"/local/token", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Token, Error string }
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST /local/token %s = %d %s", b, resp.StatusCode, out.Error)
-	}
-	return out.Token
+	return wsclient.Token(t, s.URL, fields)
 }
 
 func (s *Stack) customerToken(t testing.TB, widget, sub string) string {

@@ -5,9 +5,11 @@
 package wsclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -238,4 +240,22 @@ func (c *Conn) ConversationEvent(id, status string) map[string]any {
 		return f["type"] == "conversation" && conv["id"] == id && conv["status"] == status
 	})
 	return f["conversation"].(map[string]any)
+}
+
+// Token mints a token from the local stack's issuer at baseURL (POST
+// /local/token, PROTOCOL.md 7), as any client would.
+func Token(t testing.TB, baseURL string, fields map[string]any) string {
+	t.Helper()
+	b, _ := json.Marshal(fields)
+	resp, err := http.Post(baseURL+"/local/token", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token, Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /local/token %s = %d %s", b, resp.StatusCode, out.Error)
+	}
+	return out.Token
 }
