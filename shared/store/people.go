@@ -108,25 +108,27 @@ func (s *Store) Connection(ctx context.Context, id string) (Connection, error) {
 }
 
 // RemoveConnection forgets a connection: its item and its place in the
-// user's set. When it was the user's last one, an agent goes offline (out
-// of the online index) and a customer's departure time is kept (live chats
-// auto-close some time after it).
+// user's set. A customer's latest departure time is kept (live chats
+// auto-close some time after the last connection went); an agent whose last
+// connection it was goes offline (out of the online index).
 func (s *Store) RemoveConnection(ctx context.Context, c Connection, now time.Time) error {
+	// A customer's departure time is written with the set change, not after
+	// it: a sweep between the two would see a live chat's customer gone at
+	// an unknown time and judge its inactivity from the last message. While
+	// other connections remain it is simply the latest departure.
+	at := item{":c": strSet(c.ID), ":t": str(timeString(now))}
 	var user *types.Update
 	var last *dynamodb.UpdateItemInput
 	switch c.Role {
 	case conversation.Customer:
-		key := item{"id": str(customerKey(c.Widget, c.UserID))}
-		user = &types.Update{TableName: &s.t.Customers, Key: key,
-			UpdateExpression: aws.String("DELETE connections :c"), ExpressionAttributeValues: item{":c": strSet(c.ID)}}
-		last = &dynamodb.UpdateItemInput{TableName: &s.t.Customers, Key: key,
-			UpdateExpression:          aws.String("SET lastDisconnectedAt = :t"),
-			ConditionExpression:       aws.String("attribute_exists(id) AND attribute_not_exists(connections)"),
-			ExpressionAttributeValues: item{":t": str(timeString(now))}}
+		user = &types.Update{TableName: &s.t.Customers, Key: item{"id": str(customerKey(c.Widget, c.UserID))},
+			UpdateExpression: aws.String("SET lastDisconnectedAt = :t DELETE connections :c"), ExpressionAttributeValues: at}
 	case conversation.AgentRole:
 		key := item{"id": str(c.UserID)}
 		user = &types.Update{TableName: &s.t.Agents, Key: key,
 			UpdateExpression: aws.String("DELETE connections :c"), ExpressionAttributeValues: item{":c": strSet(c.ID)}}
+		// Offline, and out of the online index, once the last connection is
+		// gone (a condition on the set's emptiness needs the change first).
 		last = &dynamodb.UpdateItemInput{TableName: &s.t.Agents, Key: key,
 			UpdateExpression:          aws.String("SET offlineSince = :t REMOVE onlineKey"),
 			ConditionExpression:       aws.String("attribute_exists(id) AND attribute_not_exists(connections) AND attribute_exists(onlineKey)"),
@@ -140,6 +142,9 @@ func (s *Store) RemoveConnection(ctx context.Context, c Connection, now time.Tim
 	}})
 	if err != nil {
 		return fmt.Errorf("remove connection %s of %s %s: %w", c.ID, c.Role, c.UserID, err)
+	}
+	if last == nil {
+		return nil
 	}
 	if _, err := s.db.UpdateItem(ctx, last); err != nil && !conditionFailed(err) {
 		return fmt.Errorf("mark %s %s offline: %w", c.Role, c.UserID, err)
