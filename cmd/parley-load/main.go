@@ -1,8 +1,9 @@
 // Command parley-load drives a running local stack (make run) with many
 // customers and agents chatting at once over real WebSockets, and reports
 // message throughput, send-to-delivery latency, and the DynamoDB requests
-// and pushes each message cost (from GET /local/metrics). Its loops are
-// bounded; it talks to the address it is given, loopback by default.
+// and pushes each message cost (its send invocations' own requests, from
+// GET /local/metrics). Its loops are bounded; it talks to the address it is
+// given, loopback by default.
 //
 //	go run ./cmd/parley-load --url http://127.0.0.1:8080 --customers 30 --agents 3 --messages 20
 package main
@@ -102,14 +103,28 @@ func (c *conn) await(ctx context.Context, match func(map[string]any) bool) (map[
 	}
 }
 
-func metrics(base string) (map[string]map[string]int, error) {
+// routeCost is what the invocations of one route cost, as GET /local/metrics
+// credits each request to the invocation that made it.
+type routeCost struct {
+	Invocations   int            `json:"invocations"`
+	DynamoDB      map[string]int `json:"dynamodb"`
+	ManagementAPI map[string]int `json:"managementApi"`
+}
+
+// sendCost reads what the stack's send invocations have cost so far.
+func sendCost(base string) (routeCost, error) {
 	resp, err := http.Get(base + "/local/metrics")
 	if err != nil {
-		return nil, err
+		return routeCost{}, err
 	}
 	defer resp.Body.Close()
-	var m map[string]map[string]int
-	return m, json.NewDecoder(resp.Body).Decode(&m)
+	var m struct {
+		ByRoute map[string]routeCost `json:"byRoute"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		return routeCost{}, fmt.Errorf("read /local/metrics: %w", err)
+	}
+	return m.ByRoute["send"], nil
 }
 
 func sum(m map[string]int) int {
@@ -185,7 +200,7 @@ func run(ctx context.Context, base string, nCustomers, nAgents, nMessages int, w
 	}
 	fmt.Printf("%d customers, %d agents: %d conversations active, %d queued\n", nCustomers, nAgents, len(chats), queued)
 
-	before, err := metrics(base)
+	before, err := sendCost(base)
 	if err != nil {
 		return err
 	}
@@ -221,9 +236,20 @@ func run(ctx context.Context, base string, nCustomers, nAgents, nMessages int, w
 	if len(errs) > 0 {
 		return fmt.Errorf("%d sends failed, first: %w", len(errs), errs[0])
 	}
-	after, err := metrics(base)
-	if err != nil {
-		return err
+	// Every send was acknowledged, but its invocation may still be
+	// delivering to the agent: wait until all of them have finished.
+	var after routeCost
+	for {
+		if after, err = sendCost(base); err != nil {
+			return err
+		}
+		if after.Invocations-before.Invocations >= len(latencies) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	sent := len(latencies)
 	if sent == 0 {
@@ -231,8 +257,8 @@ func run(ctx context.Context, base string, nCustomers, nAgents, nMessages int, w
 	}
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(float64(len(latencies))*p))] }
-	ddb := sum(after["dynamodb"]) - sum(before["dynamodb"])
-	push := after["managementApi"]["PostToConnection"] - before["managementApi"]["PostToConnection"]
+	ddb := sum(after.DynamoDB) - sum(before.DynamoDB)
+	push := after.ManagementAPI["PostToConnection"] - before.ManagementAPI["PostToConnection"]
 	fmt.Printf("%d messages in %s: %.0f msg/s\n", sent, elapsed.Round(time.Millisecond), float64(sent)/elapsed.Seconds())
 	fmt.Printf("send → ack latency: p50 %s, p95 %s, p99 %s, max %s\n", pct(0.50), pct(0.95), pct(0.99), latencies[len(latencies)-1])
 	fmt.Printf("per message: %.2f DynamoDB requests, %.2f pushes\n", float64(ddb)/float64(sent), float64(push)/float64(sent))

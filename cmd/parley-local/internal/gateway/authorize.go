@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
 )
 
 // authorizerEvent is the REQUEST authorizer input for a WebSocket API
@@ -125,7 +126,7 @@ func (g *Gateway) authorize(ctx context.Context, u *upgrade) (status int, authz 
 		log.Info("authorizer identity source missing", "identitySource", a.IdentitySource, "status", http.StatusUnauthorized)
 		return http.StatusUnauthorized, nil
 	}
-	out, err := g.invoke(ctx, a.Function, RouteConnect, u.connectionID, u.requestID, g.authorizerEvent(u))
+	out, err := g.invokeAs(ctx, metrics.SourceAuthorizer, a.Function, RouteConnect, u.connectionID, u.requestID, g.authorizerEvent(u))
 	if err != nil {
 		var fe *invoke.Error
 		if errors.As(err, &fe) && fe.Message == errUnauthorized {

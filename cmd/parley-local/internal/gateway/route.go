@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
 )
 
 // selector evaluates a route selection expression of the form
@@ -41,15 +42,25 @@ func parseSelection(expr string) (selector, error) {
 // key returns the stringified value at the selector's path, or "" when the
 // body is not JSON or the path is missing: both end at $default.
 func (s selector) key(body string) string {
-	if s.path == nil {
-		return ""
-	}
+	k, _ := s.keyOf(body)
+	return k
+}
+
+// keyOf is key, also returning the body decoded (nil when it is not JSON).
+func (s selector) keyOf(body string) (string, any) {
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber() // stringify numbers as written: {"action": 1.50} selects "1.50"
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return ""
+	var doc any
+	if err := dec.Decode(&doc); err != nil || dec.More() {
+		return "", nil
 	}
+	if s.path == nil {
+		return "", doc
+	}
+	return s.at(doc), doc
+}
+
+func (s selector) at(v any) string {
 	for _, p := range s.path {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -100,14 +111,23 @@ func (c *conn) dispatch(body string, at time.Time) {
 func (c *conn) route(body string, at time.Time) {
 	g := c.g
 	requestID := newID()
-	key, rt, ok := g.routeFor(g.sel.key(body))
+	selected, doc := g.sel.keyOf(body)
+	key, rt, ok := g.routeFor(selected)
 	if !ok {
 		g.log.Info("no route matched and there is no $default", "connectionId", c.id, "requestId", requestID)
 		c.sendError("Forbidden", requestID)
 		return
 	}
 	// Background: the invocation outlives the connection, as a Lambda does.
-	out, err := g.invoke(context.Background(), rt.Function, key, c.id, requestID, c.messageEvent(key, requestID, body, at))
+	// The client's own request id, when the frame has one, labels the
+	// invocation so a client can find what its request cost.
+	ctx := context.Background()
+	if m, ok := doc.(map[string]any); ok {
+		if id, ok := m["requestId"].(string); ok {
+			ctx = metrics.WithClientRequestID(ctx, id)
+		}
+	}
+	out, err := g.invoke(ctx, rt.Function, key, c.id, requestID, c.messageEvent(key, requestID, body, at))
 	if err != nil {
 		c.sendError("Internal server error", requestID)
 		return
@@ -158,6 +178,15 @@ func jsonString(s string) string {
 // invoke runs fn on event and writes the per-invocation log line: route,
 // connectionId, requestId (API Gateway's) and duration.
 func (g *Gateway) invoke(ctx context.Context, fn *invoke.Function, route, connectionID, requestID string, event any) ([]byte, error) {
+	return g.invokeAs(ctx, metrics.SourceRoute, fn, route, connectionID, requestID, event)
+}
+
+// invokeAs is invoke for an invocation of the given source (a route's
+// integration or the authorizer), labelled so its requests are credited
+// to it.
+func (g *Gateway) invokeAs(ctx context.Context, source string, fn *invoke.Function, route, connectionID, requestID string, event any) ([]byte, error) {
+	ctx = metrics.WithLabels(ctx, metrics.Labels{Source: source, RouteKey: route, ConnectionID: connectionID,
+		ClientRequestID: metrics.ClientRequestID(ctx)})
 	payload, err := json.Marshal(event)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event for %s: %w", route, connectionID, err)

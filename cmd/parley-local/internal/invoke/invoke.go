@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
 )
 
 // Function is one AWS::Serverless::Function of the template, runnable here.
@@ -25,6 +27,11 @@ type Function struct {
 	Timeout time.Duration // the template's Timeout (Lambda's default is 3 s)
 	Handler lambda.Handler
 	Log     *slog.Logger
+	// Label names the function as its folder under functions/ does
+	// (message, notify); Metrics, when set, credits the requests each
+	// invocation makes to it under that name.
+	Label   string
+	Metrics *metrics.Counters
 }
 
 // Error is what the Lambda service reports when a function fails: the
@@ -67,6 +74,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (result []byte, r
 		AwsRequestID:       requestID,
 		InvokedFunctionArn: f.ARN,
 	})
+	ctx, inv := f.Metrics.Begin(ctx, f.Label, requestID)
 
 	type outcome struct {
 		out []byte
@@ -98,6 +106,11 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (result []byte, r
 		o.err = &Error{Function: f.Name, RequestID: requestID, Type: "Sandbox.Timedout",
 			Message: fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds())}
 	}
+	failure := ""
+	if o.err != nil {
+		failure = o.err.Error()
+	}
+	inv.End(failure)
 	log := f.log().With("function", f.Name, "requestId", requestID, "durationMs", time.Since(start).Milliseconds())
 	if o.err != nil {
 		log.ErrorContext(ctx, "invocation failed", "error", o.err.Error())

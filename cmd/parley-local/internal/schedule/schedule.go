@@ -46,6 +46,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
 )
 
 // Schedule is one Schedule or ScheduleV2 event of a function in the
@@ -170,10 +171,10 @@ func (s Schedule) fire(ctx context.Context, at time.Time, log *slog.Logger) {
 		return
 	}
 	at = at.UTC().Truncate(time.Second)
-	log = log.With("time", at.Format(time.RFC3339))
+	log = log.With("scheduledTime", at.Format(time.RFC3339))
 	// The invocation outlives a shutdown, as the function's own timeout
 	// bounds it and Run promises to wait for it.
-	ictx := context.WithoutCancel(ctx)
+	ictx := metrics.WithLabels(context.WithoutCancel(ctx), metrics.Labels{Source: metrics.SourceSchedule})
 	delay := s.RetryDelay
 	if delay <= 0 {
 		delay = defaultRetryDelay

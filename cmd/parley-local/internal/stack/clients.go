@@ -35,27 +35,40 @@ func awsConfig(region string) aws.Config {
 
 // dynamoClient returns a DynamoDB client aimed at endpoint. With counters it
 // counts every operation the client performs (once per call, whatever the
-// retries): the cost of a chat message, counted rather than estimated.
+// retries), and credits it to the invocation whose ctx made it: the cost of
+// a chat message, counted rather than estimated.
 func dynamoClient(cfg aws.Config, endpoint string, counters *metrics.Counters) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		if counters != nil {
-			o.APIOptions = append(o.APIOptions, countOperations(counters, metrics.DynamoDB))
+			o.APIOptions = append(o.APIOptions, countOperations(counters, metrics.DynamoDB, true))
 		}
 	})
 }
 
-func managementClient(cfg aws.Config, endpoint string) *apigatewaymanagementapi.Client {
+// managementClient returns a Management API client aimed at endpoint. With
+// counters it credits each call to the invocation that made it; the
+// gateway, which serves the calls, keeps the global count.
+func managementClient(cfg aws.Config, endpoint string, counters *metrics.Counters) *apigatewaymanagementapi.Client {
 	return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
 		o.BaseEndpoint = aws.String(endpoint) // the SDK appends /@connections/{id}
+		if counters != nil {
+			o.APIOptions = append(o.APIOptions, countOperations(counters, metrics.ManagementAPI, false))
+		}
 	})
 }
 
-func countOperations(counters *metrics.Counters, group string) func(*middleware.Stack) error {
+// countOperations credits every operation to the invocation in its ctx
+// and, when global is set, counts it in the global counters too.
+func countOperations(counters *metrics.Counters, group string, global bool) func(*middleware.Stack) error {
 	return func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ParleyCountOperation",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				counters.Add(group, awsmiddleware.GetOperationName(ctx))
+				op := awsmiddleware.GetOperationName(ctx)
+				if global {
+					counters.Add(group, op)
+				}
+				counters.Credit(ctx, group, op)
 				return next.HandleInitialize(ctx, in)
 			}), middleware.After)
 	}

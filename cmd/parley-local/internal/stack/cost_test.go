@@ -1,107 +1,223 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
-// requestsDuring counts the DynamoDB requests and Management API calls the
-// handlers make while f runs (f must wait for everything it caused).
-func requestsDuring(t testing.TB, s *Stack, f func()) (ddb map[string]int, mgmt map[string]int) {
+// invocations reads the invocations finished after cursor since
+// (GET /local/metrics/invocations) and the cursor to read on from.
+func (s *Stack) invocations(t testing.TB, since int64) ([]metrics.Record, int64) {
 	t.Helper()
-	before := s.metrics(t)
-	f()
-	after := s.metrics(t)
-	diff := func(group string) map[string]int {
-		out := map[string]int{}
-		for k, v := range after[group] {
-			if d := v - before[group][k]; d != 0 {
-				out[k] = d
-			}
-		}
-		return out
+	resp, err := http.Get(fmt.Sprintf("%s/local/metrics/invocations?since=%d", s.URL, since))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return diff("dynamodb"), diff("managementApi")
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Next        int64            `json:"next"`
+		Invocations []metrics.Record `json:"invocations"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("GET /local/metrics/invocations = %s: %v", b, err)
+	}
+	return out.Invocations, out.Next
 }
 
-func total(m map[string]int) int {
-	n := 0
+// cursor is where the invocation list stands now.
+func (s *Stack) cursor(t testing.TB) int64 {
+	_, next := s.invocations(t, 1<<62)
+	return next
+}
+
+// costOf runs f, whose last request on c is the one to cost, and returns
+// that request's invocation once it has finished, found by the requestId
+// of its frame: what that one request cost, whatever else (assignments,
+// stream notifications, other clients) runs at the same time, since every
+// request is credited to the invocation that made it.
+func (s *Stack) costOf(t testing.TB, c *client, route string, f func()) metrics.Record {
+	t.Helper()
+	since := s.cursor(t)
+	f()
+	id := c.LastRequestID()
+	var mine []metrics.Record
+	poll.Until(t, "the "+route+" invocation of "+id+" to finish", func() bool {
+		recs, _ := s.invocations(t, since)
+		mine = mine[:0]
+		for _, r := range recs {
+			if r.ClientRequestID == id {
+				mine = append(mine, r)
+			}
+		}
+		return len(mine) > 0
+	})
+	if len(mine) != 1 || mine[0].RouteKey != route || mine[0].Source != metrics.SourceRoute {
+		t.Fatalf("invocations of %s: %+v; want one of route %s", id, mine, route)
+	}
+	return mine[0]
+}
+
+func total(m map[string]int64) int64 {
+	var n int64
 	for _, v := range m {
 		n += v
 	}
 	return n
 }
 
-func format(m map[string]int) string {
+func format(m map[string]int64) string {
 	var parts []string
 	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+		if v != 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+		}
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
 }
 
-// A message costs a constant, small number of requests (PROTOCOL.md's cost
-// target: at most 4 DynamoDB requests, one push per recipient connection),
-// however many conversations, agents and connections exist.
+// A message costs a constant, small number of requests, however many
+// conversations, agents and connections exist: each row is what one
+// request's own invocation made, read from the local stack's per-invocation
+// attribution (the README's table).
 func TestCostPerRequest(t *testing.T) {
 	s, alice, bob, id := startChat(t)
-	// Unrelated load that a scan-per-message design would pay for.
+	// Unrelated load that a scan-per-message design would pay for, still
+	// being assigned and notified while the rows below are measured.
 	fill(t, s, 5, "bystander")
-	time.Sleep(100 * time.Millisecond) // let their assignment and notifications settle
 
-	type measure struct {
-		name   string
-		maxDDB int
-		pushes int
-		run    func()
-	}
 	n := 0
 	next := func() string { n++; return fmt.Sprintf("k%d", n) }
-	for _, m := range []measure{
-		{"customer send", 4, 2, func() {
+	for _, m := range []struct {
+		name   string
+		route  string
+		maxDDB int64
+		pushes int64 // ack plus one per recipient connection
+		by     *client
+		run    func()
+	}{
+		{"customer send", "send", 3, 2, alice, func() {
 			alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": next(), "text": "hi"})
 			bob.Next("message")
 		}},
-		{"customer send without conversationId", 4, 2, func() {
+		{"customer send without conversationId", "send", 4, 2, alice, func() {
 			alice.OK("send", map[string]any{"clientMessageId": next(), "text": "hi"})
 			bob.Next("message")
 		}},
-		{"agent send", 4, 2, func() {
+		{"agent send", "send", 3, 2, bob, func() {
 			bob.OK("send", map[string]any{"conversationId": id, "clientMessageId": next(), "text": "hello"})
 			alice.Next("message")
 		}},
-		{"customer hello", 3, 1, func() { alice.OK("hello", map[string]any{"lastSeq": 1}) }},
-		{"agent hello", 2, 1, func() { bob.OK("hello", nil) }},
-		{"typing", 2, 2, func() {
+		{"customer hello", "hello", 3, 1, alice, func() { alice.OK("hello", map[string]any{"lastSeq": 1}) }},
+		{"agent hello", "hello", 2, 1, bob, func() { bob.OK("hello", nil) }},
+		{"typing", "typing", 2, 2, alice, func() {
 			alice.OK("typing", map[string]any{"conversationId": id, "typing": true})
 			bob.Next("typing")
 		}},
+		{"read", "read", 3, 2, alice, func() {
+			alice.OK("read", map[string]any{"conversationId": id, "seq": 1})
+			bob.Next("read")
+		}},
+		{"history", "history", 2, 1, alice, func() { alice.OK("history", map[string]any{"conversationId": id}) }},
+		{"ping", "ping", 0, 1, alice, func() { alice.OK("ping", nil) }},
 	} {
-		ddb, mgmt := requestsDuring(t, s, m.run)
-		t.Logf("%-38s DynamoDB %d (%s); Management API %d (%s)", m.name, total(ddb), format(ddb), total(mgmt), format(mgmt))
-		if total(ddb) > m.maxDDB || ddb["Scan"] > 0 {
-			t.Errorf("%s: %d DynamoDB requests (%s); want at most %d and no Scan", m.name, total(ddb), format(ddb), m.maxDDB)
+		rec := s.costOf(t, m.by, m.route, m.run)
+		ddb, pushes := total(rec.DynamoDB), rec.ManagementAPI["PostToConnection"]
+		t.Logf("%-38s DynamoDB %d (%s); Management API %d (%s)", m.name, ddb, format(rec.DynamoDB), total(rec.ManagementAPI), format(rec.ManagementAPI))
+		if ddb > m.maxDDB || rec.DynamoDB["Scan"] > 0 {
+			t.Errorf("%s: %d DynamoDB requests (%s); want at most %d and no Scan", m.name, ddb, format(rec.DynamoDB), m.maxDDB)
 		}
-		if mgmt["PostToConnection"] != m.pushes {
-			t.Errorf("%s: %d pushes; want %d", m.name, mgmt["PostToConnection"], m.pushes)
+		if pushes != m.pushes {
+			t.Errorf("%s: %d pushes; want %d", m.name, pushes, m.pushes)
 		}
 	}
-	// Park does more (it also offers the freed capacity to the queue), but
-	// scans nothing per message.
-	ddb, mgmt := requestsDuring(t, s, func() {
-		bob.OK("park", map[string]any{"conversationId": id})
-		time.Sleep(50 * time.Millisecond)
+
+	// Park does more (it also offers the freed capacity to the queue, one
+	// Query per open workstream), but scans nothing.
+	rec := s.costOf(t, bob, "park", func() { bob.OK("park", map[string]any{"conversationId": id}) })
+	t.Logf("%-38s DynamoDB %d (%s); Management API %d (%s)", "park", total(rec.DynamoDB), format(rec.DynamoDB), total(rec.ManagementAPI), format(rec.ManagementAPI))
+	if rec.DynamoDB["Scan"] > 0 || rec.ManagementAPI["PostToConnection"] < 1 {
+		t.Errorf("park: %s, %s; want no Scan and its ack", format(rec.DynamoDB), format(rec.ManagementAPI))
+	}
+}
+
+// The views by route and by function add up what the invocation list
+// shows, and nothing the handlers do goes unattributed.
+func TestMetricsByRouteAndFunction(t *testing.T) {
+	s, alice, bob, id := startChat(t)
+	// startChat's first send was acknowledged, but its invocation may still
+	// be assigning the conversation: start from its end.
+	var before metrics.View
+	poll.Until(t, "the first send invocation to finish", func() bool {
+		before = s.metricsView(t)
+		return before.ByRoute["send"].Invocations == 1
 	})
-	t.Logf("%-38s DynamoDB %d (%s); Management API %d (%s)", "park (empty queue)", total(ddb), format(ddb), total(mgmt), format(mgmt))
+	for i := 0; i < 3; i++ {
+		alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("v%d", i), "text": "hi"})
+		bob.Next("message")
+	}
+	var after metrics.View
+	poll.Until(t, "three send invocations", func() bool {
+		after = s.metricsView(t)
+		return after.ByRoute["send"].Invocations-before.ByRoute["send"].Invocations == 3
+	})
+	sends := after.ByRoute["send"]
+	if got := sends.ManagementAPI["PostToConnection"] - before.ByRoute["send"].ManagementAPI["PostToConnection"]; got != 6 {
+		t.Errorf("byRoute.send pushes for 3 sends = %d; want 6", got)
+	}
+	if got := total(sends.DynamoDB) - total(before.ByRoute["send"].DynamoDB); got < 3 || got > 9 {
+		t.Errorf("byRoute.send DynamoDB requests for 3 sends = %d; want 3-9", got)
+	}
+	for _, fn := range []string{"message", "connect", "authorizer", "notify"} {
+		if after.ByFunction[fn].Invocations == 0 {
+			t.Errorf("byFunction[%q] = %+v; want invocations", fn, after.ByFunction[fn])
+		}
+	}
+	if after.ByFunction["notify"].ManagementAPI["PostToConnection"] == 0 {
+		t.Errorf("byFunction.notify = %+v; want the assignment's pushes", after.ByFunction["notify"])
+	}
+	for g, ops := range after.Unattributed {
+		if total(ops) != 0 {
+			t.Errorf("unattributed %s = %s; want none", g, format(ops))
+		}
+	}
+	// The global counters count at least what the invocations made.
+	var attributed int64
+	for _, tot := range after.ByFunction {
+		attributed += total(tot.DynamoDB)
+	}
+	if global := total(after.DynamoDB); global < attributed {
+		t.Errorf("global DynamoDB count %d < attributed %d", global, attributed)
+	}
+}
+
+// metricsView reads GET /local/metrics.
+func (s *Stack) metricsView(t testing.TB) metrics.View {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/local/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v metrics.View
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("GET /local/metrics: %v", err)
+	}
+	return v
 }
 
 // BenchmarkSend measures a customer message end to end: the send, its
 // storage and its delivery to the agent, reporting the DynamoDB requests and
-// pushes each one costs.
+// pushes each send invocation makes.
 //
 //	go test -run '^$' -bench BenchmarkSend ./cmd/parley-local/internal/stack/
 func BenchmarkSend(b *testing.B) {
@@ -111,19 +227,20 @@ func BenchmarkSend(b *testing.B) {
 	alice := s.dial(b, "alice", s.customerToken(b, "persistent", "alice"))
 	id := obj(alice.OK("send", map[string]any{"clientMessageId": "warm", "text": "hi"})["conversation"])["id"].(string)
 	bob.ConversationEvent(id, "active")
-	before := s.metrics(b)
+	before := s.metricsView(b).ByRoute["send"]
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("b%d", i), "text": "benchmark message"})
 		bob.Next("message")
 	}
 	b.StopTimer()
-	after := s.metrics(b)
-	ddb, push := 0, 0
-	for k, v := range after["dynamodb"] {
-		ddb += v - before["dynamodb"][k]
-	}
-	push = after["managementApi"]["PostToConnection"] - before["managementApi"]["PostToConnection"]
+	var after metrics.Totals
+	poll.Until(b, "every send invocation to finish", func() bool {
+		after = s.metricsView(b).ByRoute["send"]
+		return after.Invocations-before.Invocations >= int64(b.N)
+	})
+	ddb := total(after.DynamoDB) - total(before.DynamoDB)
+	push := after.ManagementAPI["PostToConnection"] - before.ManagementAPI["PostToConnection"]
 	b.ReportMetric(float64(ddb)/float64(b.N), "dynamodb-req/op")
 	b.ReportMetric(float64(push)/float64(b.N), "pushes/op")
 }

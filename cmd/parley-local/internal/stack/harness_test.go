@@ -5,11 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -158,19 +155,3 @@ func (s *Stack) dial(t testing.TB, name, token string) *client {
 func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
 func list(v any) []any         { l, _ := v.([]any); return l }
 func num(v any) int            { f, _ := v.(float64); return int(f) }
-
-// metrics reads GET /local/metrics.
-func (s *Stack) metrics(t testing.TB) map[string]map[string]int {
-	t.Helper()
-	resp, err := http.Get(s.URL + "/local/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]map[string]int
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("metrics %s: %v", b, err)
-	}
-	return m
-}

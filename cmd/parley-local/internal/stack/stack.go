@@ -37,7 +37,7 @@ import (
 )
 
 // Options configure a local stack. Zero values mean the defaults of
-// PROTOCOL.md section 7 and of API Gateway.
+// docs/protocol.md section 7 and of API Gateway.
 type Options struct {
 	Addr             string        // listen address; "127.0.0.1:0" picks a free port
 	Listener         net.Listener  // when set, used instead of Addr
@@ -141,7 +141,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		if opts.Data != "" {
 			dir = filepath.Join(opts.Data, "dynamodb")
 		}
-		s.db, err = dynamo.Open(dynamo.Options{Dir: dir, Region: Region, AccountID: AccountID, Log: log.With("component", "dynamodb"),
+		s.db, err = dynamo.Open(dynamo.Options{Dir: dir, Region: Region, AccountID: AccountID, Log: log,
 			FlushInterval: opts.FlushInterval, TTLInterval: opts.TTLInterval})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded DynamoDB: %w", err)
@@ -199,6 +199,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	mux.HandleFunc("POST /local/token", s.Issuer.ServeToken)
 	mux.HandleFunc("GET /local/.well-known/jwks.json", s.Issuer.ServeJWKS)
 	mux.Handle("GET /local/metrics", s.Metrics)
+	mux.HandleFunc("GET /local/metrics/invocations", s.Metrics.ServeInvocations)
 	mux.HandleFunc("GET /{$}", s.startPage)
 
 	bgctx, cancel := context.WithCancel(context.Background())
@@ -256,7 +257,7 @@ func (s *Stack) localEnv() map[string]string {
 // functions builds every template function from its handler in shared/route.
 func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke.Function, error) {
 	handlerDB := dynamoClient(s.dbCfg, dbEndpoint, s.Metrics)
-	mgmt := managementClient(cfg, s.URL)
+	mgmt := managementClient(cfg, s.URL, s.Metrics)
 	httpClient := &http.Client{Timeout: 10 * time.Second}
 	now := s.opts.Now
 	if now == nil {
@@ -271,15 +272,18 @@ func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke
 		for k, v := range s.localEnv() {
 			env[k] = v
 		}
-		log := s.log.With("function", id)
+		// The handlers log as in Lambda, where the log handler adds the
+		// request id of the invocation in ctx; the function's name tells
+		// the functions' lines apart here, as their log groups do in AWS.
 		h, err := route.Handler(f.Name, route.Deps{
 			DynamoDB: handlerDB, Management: mgmt, HTTP: httpClient,
-			Getenv: func(k string) string { return env[k] }, Log: log, Now: now,
+			Getenv: func(k string) string { return env[k] }, Log: handlerLogger(s.log, id), Now: now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("function %s (./functions/%s): %w", id, f.Name, err)
 		}
-		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: lambda.NewHandler(h), Log: log}
+		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: lambda.NewHandler(h),
+			Log: s.log.With("component", "lambda"), Label: f.Name, Metrics: s.Metrics}
 	}
 	return fns, nil
 }
@@ -320,7 +324,7 @@ func (s *Stack) startStreams(ctx context.Context, fns map[string]*invoke.Functio
 				BatchingWindow: ev.BatchingWindow, StartingPosition: ev.StartingPosition,
 				MaximumRetryAttempts: ev.MaximumRetryAttempts, MaximumRecordAge: ev.MaximumRecordAge,
 				BisectBatchOnFunctionError: ev.BisectBatchOnFunctionError, ReportBatchItemFailures: ev.ReportBatchItemFailures,
-				Filters: crit, RetryDelay: s.opts.StreamRetryDelay}, s.log.With("component", "streams", "function", id))
+				Filters: crit, RetryDelay: s.opts.StreamRetryDelay}, s.log.With("component", "streams"))
 			s.runners = append(s.runners, r)
 			s.bg.Add(1)
 			go func() {

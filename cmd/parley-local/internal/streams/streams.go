@@ -58,6 +58,7 @@ import (
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/filter"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
+	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
 )
 
 // Source is one stream shard; the embedded store's *dynamo.Stream satisfies
@@ -471,7 +472,7 @@ func (r *Runner) invoke(ctx context.Context, a attempt) (int, error) {
 	payload.WriteString(`]}`)
 
 	start := time.Now()
-	out, requestID, err := r.m.Function.Invoke(ctx, payload.Bytes())
+	out, requestID, err := r.m.Function.Invoke(metrics.WithLabels(ctx, metrics.Labels{Source: metrics.SourceStream}), payload.Bytes())
 	log := r.log.With("records", len(a.items), "firstSequenceNumber", a.items[0].seq(),
 		"lastSequenceNumber", a.items[len(a.items)-1].seq(), "attempt", a.retries+1,
 		"requestId", requestID, "durationMs", time.Since(start).Milliseconds())

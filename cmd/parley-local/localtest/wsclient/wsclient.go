@@ -1,5 +1,5 @@
 // Package wsclient is a WebSocket client speaking Parley's protocol
-// (PROTOCOL.md) for tests: it queues the frames a connection receives and
+// (docs/protocol.md) for tests: it queues the frames a connection receives and
 // lets a test wait for the reply to a request or for an event of a type,
 // keeping the frames it passes over for later waits.
 package wsclient
@@ -32,6 +32,7 @@ type Conn struct {
 	frames chan map[string]any
 	closed chan struct{}
 	seq    atomic.Int64
+	lastID atomic.Value // string: the requestId Do sent last
 	mu     sync.Mutex
 	held   []map[string]any // frames read while waiting for another
 }
@@ -203,12 +204,19 @@ func (c *Conn) Until(requestID string) (before []map[string]any, fence map[strin
 func (c *Conn) Do(action string, fields map[string]any) map[string]any {
 	c.t.Helper()
 	id := fmt.Sprintf("%s-%d", c.Name, c.seq.Add(1))
+	c.lastID.Store(id)
 	f := map[string]any{"action": action, "requestId": id}
 	for k, v := range fields {
 		f[k] = v
 	}
 	c.Write(f)
 	return c.Reply(id)
+}
+
+// LastRequestID is the requestId of the last frame Do sent ("" before any).
+func (c *Conn) LastRequestID() string {
+	id, _ := c.lastID.Load().(string)
+	return id
 }
 
 // OK is Do that fails the test on an error reply.
@@ -243,7 +251,7 @@ func (c *Conn) ConversationEvent(id, status string) map[string]any {
 }
 
 // Token mints a token from the local stack's issuer at baseURL (POST
-// /local/token, PROTOCOL.md 7), as any client would.
+// /local/token, docs/protocol.md 7), as any client would.
 func Token(t testing.TB, baseURL string, fields map[string]any) string {
 	t.Helper()
 	b, _ := json.Marshal(fields)
