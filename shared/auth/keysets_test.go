@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/shared/auth"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 // oneWidget is an Authenticator trusting a single widget "w1" whose JWKS is
@@ -111,14 +114,17 @@ func TestKeySetsSharedFetch(t *testing.T) {
 	a := oneWidget(srv, newClock())
 	release := srv.holdRequests()
 	var wg sync.WaitGroup
+	var entered atomic.Int64
 	errs := make(chan error, 20)
 	for range 20 {
-		wg.Go(func() { errs <- authenticateKid(context.Background(), a, "k1") })
+		wg.Go(func() {
+			entered.Add(1)
+			errs <- authenticateKid(context.Background(), a, "k1")
+		})
 	}
-	for srv.fetches.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond) // let the others line up behind the fetch
+	// The fetch is held until every caller is under way: a caller that
+	// fetched on its own would show up in the count while it is held.
+	poll.Until(t, "the first fetch and every caller", func() bool { return srv.fetches.Load() > 0 && entered.Load() == 20 })
 	release()
 	wg.Wait()
 	close(errs)

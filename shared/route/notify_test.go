@@ -20,6 +20,8 @@ import (
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/route"
 	"github.com/parley-chat/parley/shared/store"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 // streamRecord is notify.json's record with edit applied to its JSON (the
@@ -235,20 +237,13 @@ func TestNotifyFixtureIsTheStoresLayout(t *testing.T) {
 		return f["type"] == "notification" && f["conversationId"] == convID
 	})
 	version := storeVersion(t, cur)
-	deadline := time.Now().Add(waitFor)
-	for {
+	poll.Until(t, fmt.Sprintf("the stack's notifier to mark %s v%d notified", convID, version), func() bool {
 		done, err := s.Store.Notified(ctxT(t), convID, version)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the stack's notifier did not mark %s v%d notified", convID, version)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return done
+	})
 	// Lambda delivers the same record again.
 	rec := decode[events.DynamoDBEvent](t, "notify.json").Records[0]
 	rec.Change.Keys = map[string]events.DynamoDBAttributeValue{"id": events.NewStringAttribute(convID)}

@@ -124,7 +124,7 @@ func TestIdleTimeout(t *testing.T) {
 	s, _, disconnects := limitStack(t, Limits{IdleTimeout: 150 * time.Millisecond})
 	c := s.dial(t, "", nil)
 	// Pings are answered but are not data: they do not keep the
-	// connection open (REFERENCE.md section 5).
+	// connection open (docs/aws-behaviour.md section 5).
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	closed := make(chan websocket.CloseError, 1)
@@ -135,6 +135,9 @@ func TestIdleTimeout(t *testing.T) {
 		}
 		closed <- ce
 	}()
+	// Pings spread over many idle timeouts: they must not count as use.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for i := 0; ; i++ {
 		if err := c.Ping(ctx); err != nil {
 			break // the gateway closed the connection
@@ -142,7 +145,7 @@ func TestIdleTimeout(t *testing.T) {
 		if i > 100 {
 			t.Fatal("pings kept an idle connection open")
 		}
-		time.Sleep(20 * time.Millisecond)
+		<-tick.C
 	}
 	if ce := <-closed; ce.Code != websocket.StatusGoingAway || ce.Reason != "Going away" {
 		t.Errorf("idle close = %d %q; want 1001 Going away", ce.Code, ce.Reason)
@@ -155,11 +158,12 @@ func TestIdleTimeout(t *testing.T) {
 func TestDataKeepsConnectionOpen(t *testing.T) {
 	s, messages, disconnects := limitStack(t, Limits{IdleTimeout: 300 * time.Millisecond})
 	c := s.dial(t, "", nil)
-	start := time.Now()
-	for time.Since(start) < 450*time.Millisecond { // well past IdleTimeout
+	// Data every 30 ms for well past IdleTimeout keeps it open.
+	tick := time.NewTicker(30 * time.Millisecond)
+	defer tick.Stop()
+	for start := time.Now(); time.Since(start) < 450*time.Millisecond; <-tick.C {
 		write(t, c, "tick")
 		messages.next(t)
-		time.Sleep(30 * time.Millisecond)
 	}
 	disconnects.none(t, 0)
 	if ce := closedWith(t, c); ce.Code != websocket.StatusGoingAway {

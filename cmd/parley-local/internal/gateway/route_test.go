@@ -132,8 +132,8 @@ func TestForbiddenWithoutDefault(t *testing.T) {
 
 func TestIntegrationFailureKeepsConnection(t *testing.T) {
 	slowFn := fn("Slow", func(ctx context.Context) error {
-		<-ctx.Done() // runs past its deadline
-		time.Sleep(10 * time.Millisecond)
+		<-ctx.Done()                        // runs past its deadline
+		<-time.After(10 * time.Millisecond) // and then some: the case under test
 		return nil
 	})
 	slowFn.Timeout = 50 * time.Millisecond

@@ -10,17 +10,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 func TestShutdown(t *testing.T) {
 	disconnects := newRecorder()
-	started := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	var finished atomic.Bool
 	s := newStack(t, Config{Routes: map[string]Route{
 		RouteDisconnect: {Function: fn("Disconnect", disconnects.handler(200))},
 		"slow": {Function: fn("Slow", func(context.Context, events.APIGatewayWebsocketProxyRequest) error {
 			close(started)
-			time.Sleep(100 * time.Millisecond)
+			<-release // in flight until the test says
 			finished.Store(true)
 			return nil
 		})},
@@ -42,7 +44,18 @@ func TestShutdown(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	if err := s.g.Shutdown(ctx); err != nil {
+	shut := make(chan error, 1)
+	go func() { shut <- s.g.Shutdown(ctx) }()
+	// Shutdown is under way once upgrades are refused; the invocation is
+	// still in flight, so it must not have returned.
+	poll.Until(t, "Shutdown to refuse upgrades", func() bool { return s.refusedWith(t, "", nil) == http.StatusServiceUnavailable })
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown = %v with an invocation in flight; want it to wait", err)
+	default:
+	}
+	close(release)
+	if err := <-shut; err != nil {
 		t.Fatalf("Shutdown = %v", err)
 	}
 	if !finished.Load() {

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 const (
@@ -55,16 +57,11 @@ func (sw *sweeper) got() []json.RawMessage {
 
 func (sw *sweeper) wait(t *testing.T, n int) []json.RawMessage {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if got := sw.got(); len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("function received %d payloads; want %d", len(sw.got()), n)
-		}
-		time.Sleep(time.Millisecond)
+	var got []json.RawMessage
+	if !poll.Within(poll.Deadline, func() bool { got = sw.got(); return len(got) >= n }) {
+		t.Fatalf("function received %d payloads; want %d", len(got), n)
 	}
+	return got
 }
 
 func testLogger(t *testing.T) *slog.Logger {

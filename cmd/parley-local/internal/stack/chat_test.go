@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 // startChat starts a stack with agent bob online and returns a connected
@@ -411,9 +413,9 @@ func TestRacingCustomersNeverOverAssign(t *testing.T) {
 	}
 	// Assignment runs after each reply: watch it settle, checking at every
 	// look that no agent ever holds more than its capacity.
-	deadline := time.Now().Add(waitFor)
-	for {
-		total := 0
+	var total, queued int
+	settled := poll.Within(waitFor, func() bool {
+		total = 0
 		for _, a := range agents {
 			ag, err := s.Store.Agent(t.Context(), a)
 			if err != nil {
@@ -434,13 +436,11 @@ func TestRacingCustomersNeverOverAssign(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if total == 9 && len(queue) == n-9 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("assigned %d, queued %d; want 9 and %d", total, len(queue), n-9)
-		}
-		time.Sleep(20 * time.Millisecond)
+		queued = len(queue)
+		return total == 9 && queued == n-9
+	})
+	if !settled {
+		t.Fatalf("assigned %d, queued %d; want 9 and %d", total, queued, n-9)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 // clock is the handlers' time, moved by the test.
@@ -36,20 +38,24 @@ func startSwept(t *testing.T) (*Stack, *clock) {
 // gone waits until the store has seen every connection of a customer go.
 func (s *Stack) gone(t *testing.T, widget, customer string) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for {
+	poll.Until(t, "customer "+customer+"'s connections to go", func() bool {
 		c, err := s.Store.Customer(t.Context(), widget, customer)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Connections) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("customer %s still has connections %v", customer, c.Connections)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(c.Connections) == 0
+	})
+}
+
+// sweeps waits until n more sweeps have finished than when it was called:
+// with n of 2, at least one whole sweep ran after the call, whatever the
+// sweep in progress then saw.
+func (s *Stack) sweeps(t *testing.T, n int64) {
+	t.Helper()
+	start := s.metricsView(t).ByFunction["sweep"].Invocations
+	poll.Until(t, "the sweeps to run", func() bool {
+		return s.metricsView(t).ByFunction["sweep"].Invocations >= start+n
+	})
 }
 
 func TestSweepAutoCloses(t *testing.T) {
@@ -82,28 +88,21 @@ func TestSweepAutoCloses(t *testing.T) {
 	alice.Close()
 	s.gone(t, "persistent", "alice")
 	clk.Advance(29 * 24 * time.Hour)
-	time.Sleep(200 * time.Millisecond) // several sweeps
+	s.sweeps(t, 2)
 	if c, err := s.Store.Conversation(t.Context(), persistent); err != nil || c.Status != "active" {
 		t.Fatalf("persistent after 29 days = %v, %v; want still active", c, err)
 	}
 	clk.Advance(2 * 24 * time.Hour)
-	deadline := time.Now().Add(waitFor)
-	for {
+	poll.Until(t, "the persistent chat to close after 31 silent days", func() bool {
 		c, err := s.Store.Conversation(t.Context(), persistent)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Status == "closed" {
-			if c.ClosedBy != "system" {
-				t.Fatalf("persistent closed by %q; want system", c.ClosedBy)
-			}
-			break
+		if c.Status == "closed" && c.ClosedBy != "system" {
+			t.Fatalf("persistent closed by %q; want system", c.ClosedBy)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("persistent after 31 days: %s; want closed", c.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return c.Status == "closed"
+	})
 	if ag, err := s.Store.Agent(t.Context(), "bob"); err != nil || ag.Used != 0 {
 		t.Fatalf("capacity after auto-closes: %+v, %v; want used 0", ag, err)
 	}

@@ -31,6 +31,8 @@ import (
 	"github.com/parley-chat/parley/cmd/parley-local/internal/ddblocal"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/filter"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 // The converter is checked value by value, every DynamoDB type, against the
@@ -723,17 +725,11 @@ func (rc *apiRecorder) all() []events.DynamoDBEventRecord {
 // wait waits until the function has received n records.
 func (rc *apiRecorder) wait(t *testing.T, n int) []events.DynamoDBEventRecord {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		all := rc.all()
-		if len(all) >= n {
-			return all
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("function received %v; want %d records", describeChanges(all), n)
-		}
-		time.Sleep(5 * time.Millisecond)
+	var all []events.DynamoDBEventRecord
+	if !poll.Within(poll.Deadline, func() bool { all = rc.all(); return len(all) >= n }) {
+		t.Fatalf("function received %v; want %d records", describeChanges(all), n)
 	}
+	return all
 }
 
 // faultyAPI passes calls to DynamoDB Local, ageing or failing the next

@@ -17,6 +17,8 @@ import (
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/filter"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/invoke"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
 
 const streamARN = "arn:aws:dynamodb:us-east-1:123456789012:table/conversations/stream/2024-01-20T11:54:57.419"
@@ -28,6 +30,16 @@ type fakeSource struct {
 	recs    []events.DynamoDBEventRecord
 	wake    chan struct{}
 	readErr error
+	served  int // records Read has returned
+	waiting int // Reads blocked for want of a record
+}
+
+// counts says how many records Read has returned and how many Reads are
+// blocked now.
+func (s *fakeSource) counts() (served, waiting int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.served, s.waiting
 }
 
 func newSource(recs ...events.DynamoDBEventRecord) *fakeSource {
@@ -58,14 +70,21 @@ func (s *fakeSource) Read(ctx context.Context, after string, max int) ([]events.
 		wake := s.wake
 		if i >= 0 {
 			out := slices.Clone(s.recs[i:min(len(s.recs), i+max)])
+			s.served += len(out)
 			s.mu.Unlock()
 			return out, nil
 		}
+		s.waiting++
 		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
 		case <-wake:
+		}
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 	}
 }
@@ -208,36 +227,22 @@ func start(t *testing.T, src *fakeSource, m Mapping) *Runner {
 // waitBatches waits until the function has received n batches.
 func waitBatches(t *testing.T, rc *recorder, n int) [][]int {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got := rc.got()
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("function received %v; want %d batches", got, n)
-		}
-		time.Sleep(time.Millisecond)
+	var got [][]int
+	if !poll.Within(poll.Deadline, func() bool { got = rc.got(); return len(got) >= n }) {
+		t.Fatalf("function received %v; want %d batches", got, n)
 	}
+	return got
 }
 
 // waitRunning waits until Run has taken over r, so that a Drain finds it
 // running rather than running the loop itself.
 func waitRunning(t *testing.T, r *Runner) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	poll.Until(t, "the runner to run", func() bool {
 		r.mu.Lock()
-		s := r.state
-		r.mu.Unlock()
-		if s == running {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("runner state = %v; want running", s)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer r.mu.Unlock()
+		return r.state == running
+	})
 }
 
 func fail(_ int, _ []int) (any, error) { return nil, errors.New("boom") }
@@ -481,7 +486,9 @@ func TestBatchingWindow(t *testing.T) {
 		m.BatchingWindow = 300 * time.Millisecond
 		start(t, src, m)
 		src.put(rec(1, "MODIFY"))
-		time.Sleep(30 * time.Millisecond)
+		// The second write lands once the runner holds the first, inside
+		// its window.
+		poll.Until(t, "the runner to read the first record", func() bool { served, _ := src.counts(); return served >= 1 })
 		src.put(rec(2, "MODIFY"))
 		if got := waitBatches(t, rc, 1); !slices.EqualFunc(got, [][]int{{1, 2}}, slices.Equal) {
 			t.Errorf("batches = %v; want [[1 2]]", got)
@@ -529,7 +536,7 @@ func TestDrain(t *testing.T) {
 		rc := &recorder{}
 		r := start(t, src, mapping(rc.function(t)))
 		waitRunning(t, r)
-		time.Sleep(10 * time.Millisecond) // let Run block in Read
+		poll.Until(t, "Run to block in Read", func() bool { _, waiting := src.counts(); return waiting > 0 })
 		if err := r.Drain(t.Context()); err != nil {
 			t.Fatalf("Drain() = %v", err)
 		}
