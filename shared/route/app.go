@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
-
 	"github.com/parley-chat/parley/shared/auth"
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/push"
@@ -58,13 +56,12 @@ func New(d Deps) *App {
 	return a
 }
 
-// logger returns the logger for one invocation, carrying Lambda's request id.
-func (a *App) logger(ctx context.Context, args ...any) *slog.Logger {
-	l := a.log
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		l = l.With("requestId", lc.AwsRequestID)
-	}
-	return l.With(args...)
+// logger returns the logger for one invocation. Lambda's request id is not
+// among its attributes: the log handler adds it from ctx
+// (lambdacontext.NewLogHandler in AWS, its twin in the local stack), so
+// every line carries it once.
+func (a *App) logger(_ context.Context, args ...any) *slog.Logger {
+	return a.log.With(args...)
 }
 
 // settingsCache caches widgets and workstreams for a short while.

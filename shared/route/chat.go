@@ -114,7 +114,8 @@ func (a *App) send(ctx context.Context, r *request) ([]byte, error) {
 		a.deliver(ctx, log, without(agent.ConnectionIDs, r.conn), *c.Agent, "", event)
 	}
 	if res.created || res.effect.Requeued {
-		a.assignAndInform(ctx, log, res.ws, c, cust.Connections)
+		// r.log: assignment names each conversation it assigns itself.
+		a.assignAndInform(ctx, r.log, res.ws, c, cust.Connections)
 	}
 	return nil, nil
 }
@@ -137,7 +138,7 @@ func (a *App) trySend(ctx context.Context, r *request, convID, cmid, text string
 			return res, err
 		}
 		// A customer writing into a conversation an agent ended starts a new
-		// one (PROTOCOL.md 4); agents get conflict from the domain.
+		// one (docs/protocol.md 4); agents get conflict from the domain.
 		if c.Status == conversation.Closed && r.who.Role == conversation.Customer {
 			c = nil
 		}

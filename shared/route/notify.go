@@ -18,7 +18,7 @@ import (
 // marked done once pushed and skipped when seen again; a record that fails
 // is reported so Lambda retries from it.
 func (a *App) Notify(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	log := a.logger(ctx, "function", "notify")
+	log := a.logger(ctx)
 	var resp events.DynamoDBEventResponse
 	for _, rec := range ev.Records {
 		if err := a.notifyRecord(ctx, log, rec); err != nil {

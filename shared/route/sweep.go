@@ -20,7 +20,7 @@ const apiGatewayMaxConnection = 2 * time.Hour
 // (EventBridge may deliver a tick twice): every change it makes is a
 // conditional write.
 func (a *App) Sweep(ctx context.Context, ev events.CloudWatchEvent) error {
-	log := a.logger(ctx, "function", "sweep")
+	log := a.logger(ctx)
 	start := a.now()
 	wss, err := a.store.Workstreams(ctx)
 	if err != nil {
