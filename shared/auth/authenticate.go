@@ -13,7 +13,7 @@ import (
 // Role is who a token makes its bearer: a customer of a widget or an agent.
 type Role string
 
-// The two roles, spelled as PROTOCOL.md spells them.
+// The two roles, spelled as docs/protocol.md spells them.
 const (
 	Customer Role = "customer"
 	Agent    Role = "agent"

@@ -1,5 +1,5 @@
 // Package auth checks the tokens a client presents when it opens a
-// WebSocket (PROTOCOL.md section 1): a customer's token, issued by the
+// WebSocket (docs/protocol.md section 1): a customer's token, issued by the
 // website that embeds a widget and verified against that widget's JWKS, or
 // an agent's token, issued by the agent identity provider (Cognito in AWS,
 // the local issuer locally).

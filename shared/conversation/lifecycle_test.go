@@ -14,7 +14,7 @@ func step(t *testing.T, what string, err, want error) {
 	}
 }
 
-// TestPersistentStory follows PROTOCOL.md sections 4-6 through one persistent
+// TestPersistentStory follows docs/protocol.md sections 4-6 through one persistent
 // conversation: created outside hours, assigned when they open, parked,
 // returned, picked up, refused to the customer's close, ended by the agent.
 func TestPersistentStory(t *testing.T) {

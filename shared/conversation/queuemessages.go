@@ -8,7 +8,7 @@ import (
 )
 
 // Codes of the system messages a queued live chat's customer gets, spelled
-// as PROTOCOL.md section 5 spells them.
+// as docs/protocol.md section 5 spells them.
 const (
 	// CodeQueuePosition tells the customer where they stand in the queue.
 	CodeQueuePosition = "queue_position"
@@ -43,7 +43,7 @@ type SystemMessage struct {
 //
 // Persistent conversations never get these, whatever the arguments: their
 // customer may be gone for days, and a queue position would be stale long
-// before it is read (PROTOCOL.md section 5). They get nil.
+// before it is read (docs/protocol.md section 5). They get nil.
 func QueueMessages(ws Workstream, position int, averageWait time.Duration) []SystemMessage {
 	if ws.Mode != Live {
 		return nil

@@ -64,7 +64,7 @@ func TestQueueMessages(t *testing.T) {
 			pos(5, "Vous êtes n°5."),
 			wait(20, "Attente : 1 min (20 s), position 5."), // an override never promises 0 minutes
 		}},
-		// Persistent conversations never get them (PROTOCOL.md section 5).
+		// Persistent conversations never get them (docs/protocol.md section 5).
 		{ws: Workstream{ID: "p", Mode: Persistent}, position: 2, wait: 3 * time.Minute, want: nil},
 		{ws: Workstream{ID: "p", Mode: Persistent, Texts: custom.Texts}, position: 1, wait: time.Minute, want: nil},
 		{ws: Workstream{ID: "x"}, position: 1, wait: time.Minute, want: nil},

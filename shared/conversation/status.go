@@ -1,6 +1,6 @@
 package conversation
 
-// Status is where a conversation stands (PROTOCOL.md section 3).
+// Status is where a conversation stands (docs/protocol.md section 3).
 type Status string
 
 const (

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on client input (PROTOCOL.md section 4). Lengths count characters
+// Limits on client input (docs/protocol.md section 4). Lengths count characters
 // (runes), not bytes, so an emoji costs a customer one character, not four.
 const (
 	// MaxTextRunes is the longest message text.

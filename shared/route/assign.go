@@ -124,7 +124,7 @@ func (a *App) assignAndInform(ctx context.Context, log *slog.Logger, ws conversa
 }
 
 // informQueued pushes a live chat's queue position and average wait to its
-// customer (PROTOCOL.md 5, `system`).
+// customer (docs/protocol.md 5, `system`).
 func (a *App) informQueued(ctx context.Context, log *slog.Logger, ws conversation.Workstream, c *conversation.Conversation, customerConns []string) {
 	pos, err := a.store.QueuePosition(ctx, c)
 	if err != nil {

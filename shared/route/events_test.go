@@ -47,7 +47,7 @@ var fixtureKinds = map[string]string{
 const envFile = "env.json"
 
 var (
-	// API Gateway ids: 11 random bytes, URL-safe base64 (REFERENCE.md 1).
+	// API Gateway ids: 11 random bytes, URL-safe base64 (docs/aws-behaviour.md 1).
 	gatewayID = regexp.MustCompile(`^[A-Za-z0-9_-]{15}=$`)
 	jwtShape  = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
 )
@@ -154,7 +154,7 @@ func TestEventsDirectory(t *testing.T) {
 
 // TestRouteEvents decodes every WebSocket route fixture into the type the
 // handlers take and checks it is shaped as API Gateway sends it
-// (REFERENCE.md 1), and carries what Parley relies on: the route key the
+// (docs/aws-behaviour.md 1), and carries what Parley relies on: the route key the
 // template routes, the connectionId pushes go to, and the authorizer
 // context that says who is on the connection.
 func TestRouteEvents(t *testing.T) {
@@ -260,7 +260,7 @@ func checkAuthorizerContext(t testing.TB, v any) {
 }
 
 // TestAuthorizerEvent checks authorizer.json is the REQUEST authorizer
-// input of connect.json's upgrade (REFERENCE.md 2).
+// input of connect.json's upgrade (docs/aws-behaviour.md 2).
 func TestAuthorizerEvent(t *testing.T) {
 	ev := decode[events.APIGatewayCustomAuthorizerRequestTypeRequest](t, "authorizer.json")
 	conn := decode[events.APIGatewayWebsocketProxyRequest](t, "connect.json")
@@ -298,7 +298,7 @@ func TestAuthorizerEvent(t *testing.T) {
 }
 
 // TestStreamEvent checks notify.json is a conversations-table stream
-// record as Lambda delivers it (REFERENCE.md 6), whose images the store
+// record as Lambda delivers it (docs/aws-behaviour.md 6), whose images the store
 // reads as the fixtures' conversation coming back from waiting.
 func TestStreamEvent(t *testing.T) {
 	tpl := loadTemplate(t)
@@ -339,7 +339,7 @@ func TestStreamEvent(t *testing.T) {
 }
 
 // TestScheduleEvent checks sweep.json is an EventBridge scheduled event
-// (REFERENCE.md 7).
+// (docs/aws-behaviour.md 7).
 func TestScheduleEvent(t *testing.T) {
 	ev := decode[events.CloudWatchEvent](t, "sweep.json")
 	if ev.Version != "0" || ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" || ev.Time.IsZero() {

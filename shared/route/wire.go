@@ -9,7 +9,7 @@ import (
 	"github.com/parley-chat/parley/shared/store"
 )
 
-// The wire shapes of PROTOCOL.md section 3, spelled exactly as it spells them.
+// The wire shapes of docs/protocol.md section 3, spelled exactly as it spells them.
 
 type wirePerson struct {
 	ID   string `json:"id"`
@@ -124,7 +124,7 @@ func reply(typ string, requestID any, fields frame) []byte {
 	return b
 }
 
-// code is the one place Go errors meet protocol error codes (PROTOCOL.md 2).
+// code is the one place Go errors meet protocol error codes (docs/protocol.md 2).
 func code(err error) string {
 	switch {
 	case errors.Is(err, conversation.ErrInvalid):

@@ -26,7 +26,7 @@ const (
 	closeTooBig      = 1009
 )
 
-// Reasons as API Gateway reports them in $disconnect (REFERENCE.md
+// Reasons as API Gateway reports them in $disconnect (docs/aws-behaviour.md
 // section 1), and RFC 6455 names where API Gateway's text is unknown.
 const (
 	reasonGoingAway   = "Going away"

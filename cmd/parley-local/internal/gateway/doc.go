@@ -2,7 +2,7 @@
 // API (@connections) for the local stack, running the template's functions
 // in-process through package invoke.
 //
-// It follows REFERENCE.md sections 1-5. The REQUEST authorizer and $connect
+// It follows docs/aws-behaviour.md sections 1-5. The REQUEST authorizer and $connect
 // decide the upgrade; text messages are routed by the route selection
 // expression; the frame, message, idle and duration limits close the
 // connection; $disconnect runs once per connection whatever ended it; and

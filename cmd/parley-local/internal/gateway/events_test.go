@@ -16,7 +16,7 @@ import (
 // The key sets below are those of aws-lambda-go v1.55.1's recorded events,
 // events/testdata/apigw-websocket-request-send-message.json and
 // apigw-websocket-request-disconnect.json, and of the CONNECT and
-// authorizer inputs in the AWS developer guide (REFERENCE.md sections 1, 2).
+// authorizer inputs in the AWS developer guide (docs/aws-behaviour.md sections 1, 2).
 var (
 	baseContextKeys = []string{"routeKey", "eventType", "extendedRequestId", "requestTime", "messageDirection",
 		"stage", "connectedAt", "requestTimeEpoch", "identity", "requestId", "domainName", "connectionId", "apiId"}

@@ -49,7 +49,7 @@ type Limits struct {
 	MaxDuration  time.Duration // a connection is closed after this long; default 2 h
 }
 
-// Default quotas (REFERENCE.md section 5).
+// Default quotas (docs/aws-behaviour.md section 5).
 const (
 	DefaultFrameBytes   = 32 << 10
 	DefaultMessageBytes = 128 << 10

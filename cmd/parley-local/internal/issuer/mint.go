@@ -13,7 +13,7 @@ import (
 )
 
 // TokenRequest asks for a token. Role, Sub, Name and Widget are the fields
-// PROTOCOL.md section 7 names; Alg and ExpiresIn are local additions for
+// docs/protocol.md section 7 names; Alg and ExpiresIn are local additions for
 // testing the authorizer.
 type TokenRequest struct {
 	Role   string `json:"role"`   // "customer" or "agent"

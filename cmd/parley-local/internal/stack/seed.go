@@ -9,7 +9,7 @@ import (
 	"github.com/parley-chat/parley/shared/store"
 )
 
-// seeded is the local configuration of PROTOCOL.md section 7: four widgets,
+// seeded is the local configuration of docs/protocol.md section 7: four widgets,
 // one workstream each, persistent and live, always and never open.
 var seeded = []struct {
 	widget     string
