@@ -18,7 +18,17 @@ func TestLogLinesNameEachKeyOnce(t *testing.T) {
 	var buf testLog
 	s := startStack(t, func(o *Options) {
 		o.Log = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		o.ScheduleInterval = 20 * time.Millisecond
+		// Often enough to see sweeps; seldom enough that a slow machine's
+		// sweeps do not run back to back and starve the chat.
+		o.ScheduleInterval = 250 * time.Millisecond
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			buf.mu.Lock()
+			out := buf.buf.String()
+			buf.mu.Unlock()
+			t.Logf("stack log (tail):\n%s", out[max(0, len(out)-20000):])
+		}
 	})
 	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
 	bob.OK("hello", nil)
