@@ -3,6 +3,7 @@ package conversation
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Presence is what an agent's status reads as in the agent app.
@@ -36,8 +37,11 @@ type Agent struct {
 	Capacity    int      // units it may work at once
 	Used        int      // units its Active conversations use
 	Presence    Presence // what it last chose: available or away
-	Connections int      // open WebSocket connections
 	Workstreams []string // the workstreams it serves; empty = all
+	// ConnectionIDs are its open WebSocket connections.
+	ConnectionIDs []string
+	// OfflineSince is when its last connection closed (zero while online).
+	OfflineSince time.Time
 }
 
 // Available reports whether a gets new conversations: it has a connection to
@@ -49,7 +53,7 @@ func (a Agent) Available() bool {
 // CurrentPresence is the presence others see: Offline without a connection,
 // whatever was chosen, because nobody is there to answer.
 func (a Agent) CurrentPresence() Presence {
-	if a.Connections <= 0 {
+	if len(a.ConnectionIDs) == 0 {
 		return Offline
 	}
 	if a.Presence == "" {

@@ -12,13 +12,13 @@ func TestAgent(t *testing.T) {
 		presence  Presence
 		free      int
 	}{
-		{Agent{Capacity: 3, Used: 1, Presence: Available, Connections: 1}, true, Available, 2},
-		{Agent{Capacity: 3, Used: 1, Presence: "", Connections: 2}, true, Available, 2}, // connected agents are available unless they chose away
-		{Agent{Capacity: 3, Used: 3, Presence: Available, Connections: 1}, true, Available, 0},
-		{Agent{Capacity: 3, Presence: Away, Connections: 1}, false, Away, 3},
-		{Agent{Capacity: 3, Presence: Available, Connections: 0}, false, Offline, 3},
-		{Agent{Capacity: 3, Presence: Away, Connections: 0}, false, Offline, 3},
-		{Agent{Capacity: 2, Used: 3, Presence: Available, Connections: 1}, true, Available, 0}, // capacity lowered below use
+		{Agent{Capacity: 3, Used: 1, Presence: Available, ConnectionIDs: conns(1)}, true, Available, 2},
+		{Agent{Capacity: 3, Used: 1, Presence: "", ConnectionIDs: conns(2)}, true, Available, 2}, // connected agents are available unless they chose away
+		{Agent{Capacity: 3, Used: 3, Presence: Available, ConnectionIDs: conns(1)}, true, Available, 0},
+		{Agent{Capacity: 3, Presence: Away, ConnectionIDs: conns(1)}, false, Away, 3},
+		{Agent{Capacity: 3, Presence: Available, ConnectionIDs: conns(0)}, false, Offline, 3},
+		{Agent{Capacity: 3, Presence: Away, ConnectionIDs: conns(0)}, false, Offline, 3},
+		{Agent{Capacity: 2, Used: 3, Presence: Available, ConnectionIDs: conns(1)}, true, Available, 0}, // capacity lowered below use
 	}
 	for _, tt := range tests {
 		a := tt.agent
@@ -76,12 +76,12 @@ func TestParsePresence(t *testing.T) {
 func TestPickAgent(t *testing.T) {
 	ws := Workstream{ID: "support", Mode: Live, Units: 2}
 	agent := func(id string, capacity, used int) Agent {
-		return Agent{ID: id, Capacity: capacity, Used: used, Presence: Available, Connections: 1}
+		return Agent{ID: id, Capacity: capacity, Used: used, Presence: Available, ConnectionIDs: conns(1)}
 	}
 	away := agent("away", 9, 0)
 	away.Presence = Away
 	offline := agent("offline", 9, 0)
-	offline.Connections = 0
+	offline.ConnectionIDs = nil
 	elsewhere := agent("elsewhere", 9, 0)
 	elsewhere.Workstreams = []string{"sales"}
 	here := agent("here", 9, 0)

@@ -21,7 +21,7 @@ func TestAssign(t *testing.T) {
 		{what: "bob with 1 free", agent: with(func(a *Agent) { a.Used = 2 }), status: Queued, want: ErrNoCapacity},
 		{what: "bob over capacity", agent: with(func(a *Agent) { a.Used = 5 }), status: Queued, want: ErrNoCapacity},
 		{what: "away bob", agent: with(func(a *Agent) { a.Presence = Away }), status: Queued, want: ErrNoCapacity},
-		{what: "offline bob", agent: with(func(a *Agent) { a.Connections = 0 }), status: Queued, want: ErrNoCapacity},
+		{what: "offline bob", agent: with(func(a *Agent) { a.ConnectionIDs = nil }), status: Queued, want: ErrNoCapacity},
 		{what: "bob serving other workstreams", agent: with(func(a *Agent) { a.Workstreams = []string{"other"} }), status: Queued, want: ErrNotAllowed},
 		{what: "an agent without id", agent: with(func(a *Agent) { a.ID = "" }), status: Queued, want: ErrInvalid},
 		{what: "available bob", agent: agentRecord(), status: Active, want: ErrConflict},
@@ -35,11 +35,18 @@ func TestAssign(t *testing.T) {
 			t.Run(call, func(t *testing.T) {
 				c := fixture(mode, tt.status)
 				before := c.Clone()
-				err := c.Assign(tt.agent, t0)
+				took, err := c.Assign(tt.agent, t0)
 				checkErr(t, call, err, tt.want)
 				checkMove(t, call, before, c, err, t0)
 				if err != nil {
+					if !took.None() {
+						t.Errorf("%s failed but changed capacity: %+v", call, took)
+					}
 					return
+				}
+				wantTake := CapacityChange{AgentID: "bob", Units: c.Units, Max: tt.agent.Capacity - c.Units, RequireAvailable: true}
+				if took != wantTake {
+					t.Errorf("%s took %+v; want %+v", call, took, wantTake)
 				}
 				want := Participant{Role: AgentRole, ID: "bob", Name: "Bob"}
 				if c.Status != Active || c.Agent == nil || *c.Agent != want || !c.AssignedAt.Equal(t0) {

@@ -45,7 +45,8 @@ func TestClose(t *testing.T) {
 		t.Run(call, func(t *testing.T) {
 			c := fixture(tt.mode, tt.status)
 			before := c.Clone()
-			freed, err := c.Close(tt.by, t0)
+			ch, err := c.Close(tt.by, t0)
+			freed := -ch.Units
 			checkErr(t, call, err, tt.want)
 			checkMove(t, call, before, c, err, t0)
 			if freed != tt.wantFreed {
@@ -79,7 +80,8 @@ func TestCloseBySystem(t *testing.T) {
 			t.Run(call, func(t *testing.T) {
 				c := fixture(mode, status)
 				before := c.Clone()
-				freed, err := c.CloseBySystem(t0)
+				ch, err := c.CloseBySystem(t0)
+				freed := -ch.Units
 				var want error
 				if status == Closed {
 					want = ErrConflict

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"testing"
@@ -67,7 +68,7 @@ func workstream(mode Mode, keepSameAgent bool) Workstream {
 // agentRecord is bob's capacity record, available with room for one fixture
 // conversation.
 func agentRecord() Agent {
-	return Agent{ID: "bob", Name: "Bob", Capacity: 3, Used: 1, Presence: Available, Connections: 1}
+	return Agent{ID: "bob", Name: "Bob", Capacity: 3, Used: 1, Presence: Available, ConnectionIDs: conns(1)}
 }
 
 var sentinels = []struct {
@@ -135,3 +136,12 @@ func name(p Participant) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// conns is n connection ids, for an agent with n open connections.
+func conns(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("k%d", i+1)
+	}
+	return ids
+}

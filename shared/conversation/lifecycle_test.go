@@ -20,7 +20,7 @@ func step(t *testing.T, what string, err, want error) {
 func TestPersistentStory(t *testing.T) {
 	ws := Workstream{ID: "support-persistent", Mode: Persistent, KeepSameAgent: true,
 		Hours: Hours{TimeZone: "Europe/Paris", Weekly: weekdays(Span{9 * h, 17 * h})}}
-	agents := []Agent{{ID: "bob", Name: "Bob", Capacity: 3, Presence: Available, Connections: 1}}
+	agents := []Agent{{ID: "bob", Name: "Bob", Capacity: 3, Presence: Available, ConnectionIDs: conns(1)}}
 	night := utc(2026, 11, 23, 21, 0) // Monday 22:00 in Paris
 
 	c, err := Start(NewConversationID(), ws, "persistent", alice, night)
@@ -46,16 +46,17 @@ func TestPersistentStory(t *testing.T) {
 	if !ok {
 		t.Fatal("PickAgent = none; want bob")
 	}
-	step(t, "Assign(bob) when hours open", c.Assign(agent, opens), nil)
+	_, err = c.Assign(agent, opens)
+	step(t, "Assign(bob) when hours open", err, nil)
 	agent.Used += c.Units
 
 	now := opens.Add(time.Minute)
 	step(t, "Send(customer) to an agent", func() error { _, err := c.Send(alice, ws, now); return err }(), nil)
 	step(t, "Send(agent) while active", func() error { _, err := c.Send(bob, ws, now); return err }(), nil)
 
-	freed, err := c.Park(bob, now)
+	parked, err := c.Park(bob, now)
 	step(t, "Park(bob)", err, nil)
-	agent.Used -= freed
+	agent.Used += parked.Units
 	if agent.Used != 0 || c.Status != Waiting {
 		t.Fatalf("after Park: agent uses %d, conversation %s; want 0, waiting", agent.Used, c.Status)
 	}
@@ -74,14 +75,15 @@ func TestPersistentStory(t *testing.T) {
 	if !c.ReminderDue(ws, later.Add(15*time.Minute), time.Time{}) {
 		t.Error("ReminderDue 15 minutes after the return = false; want true")
 	}
-	step(t, "Pickup(bob)", c.Pickup(bob, agent, later), nil)
+	_, err = c.Pickup(bob, agent, later)
+	step(t, "Pickup(bob)", err, nil)
 	agent.Used += c.Units
 
 	_, err = c.Close(alice, later)
 	step(t, "Close(customer) on persistent", err, ErrNotAllowed)
-	freed, err = c.Close(bob, later)
+	closed, err := c.Close(bob, later)
 	step(t, "Close(bob)", err, nil)
-	if freed != 1 || c.ClosedBy != AgentRole {
+	if freed := -closed.Units; freed != 1 || c.ClosedBy != AgentRole {
 		t.Errorf("Close(bob) freed %d, closed by %s; want 1, agent", freed, c.ClosedBy)
 	}
 	_, err = c.Send(alice, ws, later)
@@ -103,7 +105,8 @@ func TestLiveStory(t *testing.T) {
 	if msgs := QueueMessages(ws, 1, 2*time.Minute); len(msgs) != 2 {
 		t.Errorf("QueueMessages(live) = %+v; want position and wait", msgs)
 	}
-	step(t, "Assign(bob)", c.Assign(agentRecord(), t0), nil)
+	_, err = c.Assign(agentRecord(), t0)
+	step(t, "Assign(bob)", err, nil)
 	if c.Expire(ws, t0.Add(time.Hour), true, time.Time{}) {
 		t.Error("Expire while the customer is connected = true; want false")
 	}
@@ -111,7 +114,8 @@ func TestLiveStory(t *testing.T) {
 	if !c.Expire(ws, left.Add(20*time.Minute), false, left) {
 		t.Fatal("Expire 20 minutes after the customer left = false; want true")
 	}
-	freed, err := c.CloseBySystem(left.Add(20 * time.Minute))
+	closed, err := c.CloseBySystem(left.Add(20 * time.Minute))
+	freed := -closed.Units
 	step(t, "CloseBySystem", err, nil)
 	if freed != 1 || c.ClosedBy != System {
 		t.Errorf("CloseBySystem freed %d, closed by %s; want 1, system", freed, c.ClosedBy)

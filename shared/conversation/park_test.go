@@ -26,7 +26,8 @@ func TestPark(t *testing.T) {
 			t.Run(call, func(t *testing.T) {
 				c := fixture(mode, tt.status)
 				before := c.Clone()
-				freed, err := c.Park(tt.by, t0)
+				ch, err := c.Park(tt.by, t0)
+				freed := -ch.Units
 				checkErr(t, call, err, tt.want)
 				checkMove(t, call, before, c, err, t0)
 				if err != nil {

@@ -8,21 +8,21 @@ import (
 // Pickup takes a waiting or returned conversation back to Active for its
 // agent. agent is the caller's capacity record: picking up uses c.Units of it
 // again, so an agent without that much free capacity gets ErrNoCapacity and
-// must park or close something first.
-func (c *Conversation) Pickup(by Participant, agent Agent, now time.Time) error {
+// must park or close something first. It returns the capacity it takes.
+func (c *Conversation) Pickup(by Participant, agent Agent, now time.Time) (CapacityChange, error) {
 	if err := c.checkAgent("pickup", by); err != nil {
-		return err
+		return CapacityChange{}, err
 	}
 	if agent.ID != by.ID {
-		return fmt.Errorf("pickup %s: capacity record %q is not the caller %q: %w", c.ID, agent.ID, by.ID, ErrInvalid)
+		return CapacityChange{}, fmt.Errorf("pickup %s: capacity record %q is not the caller %q: %w", c.ID, agent.ID, by.ID, ErrInvalid)
 	}
 	if c.Status != Waiting && c.Status != Returned {
-		return fmt.Errorf("pickup %s from %s: %w", c.ID, c.Status, ErrConflict)
+		return CapacityChange{}, fmt.Errorf("pickup %s from %s: %w", c.ID, c.Status, ErrConflict)
 	}
 	if !agent.CanTake(c.Units) {
-		return fmt.Errorf("pickup %s: agent %s has %d free of %d, needs %d: %w", c.ID, agent.ID, agent.Free(), agent.Capacity, c.Units, ErrNoCapacity)
+		return CapacityChange{}, fmt.Errorf("pickup %s: agent %s has %d free of %d, needs %d: %w", c.ID, agent.ID, agent.Free(), agent.Capacity, c.Units, ErrNoCapacity)
 	}
 	c.Status = Active
 	c.touch(now)
-	return nil
+	return take(c, agent, false), nil
 }

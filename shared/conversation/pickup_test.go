@@ -31,9 +31,16 @@ func TestPickup(t *testing.T) {
 			t.Run(call, func(t *testing.T) {
 				c := fixture(mode, tt.status)
 				before := c.Clone()
-				err := c.Pickup(tt.by, tt.agent, t0)
+				took, err := c.Pickup(tt.by, tt.agent, t0)
 				checkErr(t, call, err, tt.want)
 				checkMove(t, call, before, c, err, t0)
+				wantTake := CapacityChange{}
+				if err == nil {
+					wantTake = CapacityChange{AgentID: "bob", Units: c.Units, Max: tt.agent.Capacity - c.Units}
+				}
+				if took != wantTake {
+					t.Errorf("%s took %+v; want %+v", call, took, wantTake)
+				}
 				if err == nil && (c.Status != Active || !c.HoldsCapacity() || c.Agent == nil || c.Agent.ID != "bob") {
 					t.Errorf("%s: %s with agent %+v; want active with bob", call, c.Status, c.Agent)
 				}

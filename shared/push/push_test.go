@@ -66,12 +66,12 @@ func connect(t *testing.T, s local, sub string) client {
 		if err != nil {
 			t.Fatalf("Customer(%s): %v", sub, err)
 		}
-		if len(cust.Connections) == 1 {
-			return client{conn: conn, id: cust.Connections[0]}
+		if len(cust.ConnectionIDs) == 1 {
+			return client{conn: conn, id: cust.ConnectionIDs[0]}
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("connection of %s never recorded: %v", sub, cust.Connections)
+			t.Fatalf("connection of %s never recorded: %v", sub, cust.ConnectionIDs)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

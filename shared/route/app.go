@@ -71,10 +71,10 @@ type settingsCache struct {
 	now   func() time.Time
 
 	mu          sync.Mutex
-	widgets     map[string]cached[store.Widget]
+	widgets     map[string]cached[conversation.Widget]
 	workstreams map[string]cached[conversation.Workstream]
 	all         cached[[]conversation.Workstream]
-	defaults    cached[store.AgentDefaults]
+	defaults    cached[conversation.AgentDefaults]
 }
 
 type cached[T any] struct {
@@ -85,7 +85,7 @@ type cached[T any] struct {
 
 func (c *settingsCache) fresh(at time.Time) bool { return !at.IsZero() && c.now().Sub(at) < c.ttl }
 
-func (c *settingsCache) widget(ctx context.Context, id string) (store.Widget, error) {
+func (c *settingsCache) widget(ctx context.Context, id string) (conversation.Widget, error) {
 	c.mu.Lock()
 	if e, ok := c.widgets[id]; ok && c.fresh(e.at) {
 		c.mu.Unlock()
@@ -99,9 +99,9 @@ func (c *settingsCache) widget(ctx context.Context, id string) (store.Widget, er
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.widgets == nil {
-		c.widgets = map[string]cached[store.Widget]{}
+		c.widgets = map[string]cached[conversation.Widget]{}
 	}
-	c.widgets[id] = cached[store.Widget]{w, err, c.now()}
+	c.widgets[id] = cached[conversation.Widget]{w, err, c.now()}
 	return w, err
 }
 
@@ -142,7 +142,7 @@ func (c *settingsCache) allWorkstreams(ctx context.Context) ([]conversation.Work
 	return ws, nil
 }
 
-func (c *settingsCache) agentDefaults(ctx context.Context) (store.AgentDefaults, error) {
+func (c *settingsCache) agentDefaults(ctx context.Context) (conversation.AgentDefaults, error) {
 	c.mu.Lock()
 	if c.fresh(c.defaults.at) {
 		defer c.mu.Unlock()
@@ -155,7 +155,7 @@ func (c *settingsCache) agentDefaults(ctx context.Context) (store.AgentDefaults,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.defaults = cached[store.AgentDefaults]{d, nil, c.now()}
+	c.defaults = cached[conversation.AgentDefaults]{d, nil, c.now()}
 	return d, nil
 }
 

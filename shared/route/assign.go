@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // queueBatch is how many queued conversations one pass offers to agents.
@@ -20,7 +19,7 @@ func (a *App) assignAll(ctx context.Context, log *slog.Logger) {
 		log.ErrorContext(ctx, "list workstreams", "error", err.Error())
 		return
 	}
-	var agents []store.Agent
+	var agents []conversation.Agent
 	for _, ws := range wss {
 		a.assignQueue(ctx, log, ws, &agents)
 	}
@@ -32,7 +31,7 @@ func (a *App) assignAll(ctx context.Context, log *slog.Logger) {
 // queued and on the agent's capacity, so racing assigners never give a
 // conversation two agents or an agent more than its capacity. agents caches
 // the online agents across workstreams (nil: not read yet).
-func (a *App) assignQueue(ctx context.Context, log *slog.Logger, ws conversation.Workstream, agents *[]store.Agent) []string {
+func (a *App) assignQueue(ctx context.Context, log *slog.Logger, ws conversation.Workstream, agents *[]conversation.Agent) []string {
 	now := a.now()
 	if open, err := ws.Hours.Open(now); err != nil || !open {
 		return nil
@@ -59,16 +58,16 @@ func (a *App) assignQueue(ctx context.Context, log *slog.Logger, ws conversation
 	var assigned []string
 	for _, c := range queue {
 		for attempt := 1; attempt <= 3; attempt++ {
-			pick, ok := conversation.PickAgent(domainAgents(*agents), ws)
+			pick, ok := conversation.PickAgent(*agents, ws)
 			if !ok {
 				return assigned
 			}
 			next := c.Clone()
-			if err := next.Assign(pick, now); err != nil {
+			took, err := next.Assign(pick, now)
+			if err != nil {
 				break
 			}
-			err := a.store.Apply(ctx, store.Change{Conversation: next, PrevVersion: c.Version,
-				Capacity: &store.Capacity{AgentID: pick.ID, Units: next.Units, Max: pick.Capacity - next.Units, RequireAvailable: true}})
+			err = a.store.Apply(ctx, conversation.Change{Conversation: next, PrevVersion: c.Version, Capacity: took})
 			if err == nil {
 				log.InfoContext(ctx, "conversation assigned", "conversationId", c.ID, "agentId", pick.ID, "workstream", ws.ID)
 				assigned = append(assigned, c.ID)
@@ -89,7 +88,7 @@ func (a *App) assignQueue(ctx context.Context, log *slog.Logger, ws conversation
 				}
 				continue
 			}
-			if !errors.Is(err, store.ErrStale) {
+			if !errors.Is(err, conversation.ErrStale) {
 				log.ErrorContext(ctx, "assign", "conversationId", c.ID, "error", err.Error())
 			} else {
 				log.DebugContext(ctx, "assignment lost a race", "conversationId", c.ID, "agentId", pick.ID, "error", err.Error())
@@ -100,18 +99,10 @@ func (a *App) assignQueue(ctx context.Context, log *slog.Logger, ws conversation
 	return assigned
 }
 
-func domainAgents(as []store.Agent) []conversation.Agent {
-	out := make([]conversation.Agent, len(as))
-	for i, a := range as {
-		out[i] = a.Agent
-	}
-	return out
-}
-
 // assignAndInform tries to assign a newly queued conversation and, for a
 // live chat still waiting, tells its customer where they stand.
 func (a *App) assignAndInform(ctx context.Context, log *slog.Logger, ws conversation.Workstream, c *conversation.Conversation, customerConns []string) {
-	var agents []store.Agent
+	var agents []conversation.Agent
 	for _, id := range a.assignQueue(ctx, log, ws, &agents) {
 		if id == c.ID {
 			return

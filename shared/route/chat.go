@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // helloPage is how many messages a session carries at most.
@@ -48,7 +47,7 @@ func (a *App) hello(ctx context.Context, r *request) ([]byte, error) {
 		if c, err = a.store.Conversation(ctx, cust.OpenConversationID); err != nil {
 			return nil, err
 		}
-		page := store.Page{Limit: helloPage}
+		page := conversation.Page{Limit: helloPage}
 		// A lastSeq past the conversation's end belongs to an earlier
 		// conversation of this customer: show the newest messages instead.
 		if hasLast && lastSeq <= c.LastSeq {
@@ -109,13 +108,13 @@ func (a *App) send(ctx context.Context, r *request) ([]byte, error) {
 		return nil, nil
 	}
 	event := reply("message", nil, frame{"message": toWireMessage(m)})
-	a.deliver(ctx, log, without(cust.Connections, r.conn), c.Customer, c.Widget, event)
+	a.deliver(ctx, log, without(cust.ConnectionIDs, r.conn), c.Customer, c.Widget, event)
 	if agent != nil {
 		a.deliver(ctx, log, without(agent.ConnectionIDs, r.conn), *c.Agent, "", event)
 	}
 	if res.created || res.effect.Requeued {
 		// r.log: assignment names each conversation it assigns itself.
-		a.assignAndInform(ctx, r.log, res.ws, c, cust.Connections)
+		a.assignAndInform(ctx, r.log, res.ws, c, cust.ConnectionIDs)
 	}
 	return nil, nil
 }
@@ -183,8 +182,8 @@ func (a *App) trySend(ctx context.Context, r *request, convID, cmid, text string
 	}
 	res.m = conversation.Message{ID: conversation.NewMessageID(), ConversationID: c.ID, Seq: res.effect.Seq,
 		ClientMessageID: cmid, Sender: r.who, Text: text, At: now}
-	err = a.store.Apply(ctx, store.Change{Conversation: c, PrevVersion: prev, Create: res.created, Message: &res.m})
-	var dup *store.DuplicateError
+	err = a.store.Apply(ctx, conversation.Change{Conversation: c, PrevVersion: prev, Create: res.created, Message: &res.m})
+	var dup *conversation.DuplicateError
 	if errors.As(err, &dup) {
 		res.m, res.duplicate, res.created = dup.Message, true, false
 		res.c, err = a.store.Conversation(ctx, dup.Message.ConversationID)
@@ -229,7 +228,7 @@ func (a *App) history(ctx context.Context, r *request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := store.Page{Limit: n}
+	page := conversation.Page{Limit: n}
 	switch {
 	case hasAfter:
 		page.Forward, page.AfterSeq = true, after
@@ -307,7 +306,7 @@ func (a *App) toOtherParty(ctx context.Context, r *request, c *conversation.Conv
 		}
 		return
 	}
-	a.deliver(ctx, r.log, cust.Connections, c.Customer, c.Widget, event)
+	a.deliver(ctx, r.log, cust.ConnectionIDs, c.Customer, c.Widget, event)
 }
 
 func (a *App) ping(ctx context.Context, r *request) ([]byte, error) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/parley-chat/parley/shared/auth"
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // Authorize is the $connect REQUEST authorizer: it verifies the token in the
@@ -60,7 +59,7 @@ func (a *App) Connect(ctx context.Context, ev events.APIGatewayWebsocketProxyReq
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
-	c := store.Connection{ID: rc.ConnectionID, Role: who.Role, UserID: who.ID, Name: who.Name, Widget: widget, ConnectedAt: connectedAt}
+	c := conversation.Connection{ID: rc.ConnectionID, Role: who.Role, UserID: who.ID, Name: who.Name, Widget: widget, ConnectedAt: connectedAt}
 	if err := a.store.AddConnection(ctx, c, defaults.Capacity); err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
@@ -75,7 +74,7 @@ func (a *App) Connect(ctx context.Context, ev events.APIGatewayWebsocketProxyReq
 func (a *App) Disconnect(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 	rc := ev.RequestContext
 	log := a.logger(ctx, "route", "$disconnect", "connectionId", rc.ConnectionID)
-	var c store.Connection
+	var c conversation.Connection
 	if who, widget, err := identity(rc); err == nil {
 		c = storeConn(rc.ConnectionID, who, widget)
 	} else {

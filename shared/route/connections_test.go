@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // TestAuthorizer runs authorizer.json with tokens from the local issuer:
@@ -121,15 +120,15 @@ func TestConnectDisconnect(t *testing.T) {
 		t.Fatalf("connection %s after $connect: %+v, %v; want alice's on widget persistent", id, c, err)
 	}
 	cust, err := s.Store.Customer(ctxT(t), fixtureWidget, fixtureCustomer)
-	if err != nil || !slices.Contains(cust.Connections, id) {
-		t.Fatalf("customer alice's connections %v, %v; want %s", cust.Connections, err, id)
+	if err != nil || !slices.Contains(cust.ConnectionIDs, id) {
+		t.Fatalf("customer alice's connections %v, %v; want %s", cust.ConnectionIDs, err, id)
 	}
 
 	serve(t, disconnect, decode[events.APIGatewayWebsocketProxyRequest](t, "disconnect.json"))
 	if _, err := s.Store.Connection(ctxT(t), id); !errors.Is(err, conversation.ErrNotFound) {
 		t.Errorf("connection %s after $disconnect: %v; want ErrNotFound", id, err)
 	}
-	if cust, err := s.Store.Customer(ctxT(t), fixtureWidget, fixtureCustomer); err != nil || len(cust.Connections) != 0 || cust.LastDisconnectedAt.IsZero() {
+	if cust, err := s.Store.Customer(ctxT(t), fixtureWidget, fixtureCustomer); err != nil || len(cust.ConnectionIDs) != 0 || cust.LastDisconnectedAt.IsZero() {
 		t.Errorf("customer alice after $disconnect: %+v, %v; want no connections and lastDisconnectedAt set", cust, err)
 	}
 	// $disconnect is best-effort and may come twice, or for a connection
@@ -153,7 +152,7 @@ func TestConnectDisconnect(t *testing.T) {
 			t.Errorf("agent bob after $disconnect: %+v, %v; want offline", a, err)
 		}
 		online, err := s.Store.OnlineAgents(ctxT(t))
-		if err != nil || slices.ContainsFunc(online, func(a store.Agent) bool { return a.ID == fixtureAgent }) {
+		if err != nil || slices.ContainsFunc(online, func(a conversation.Agent) bool { return a.ID == fixtureAgent }) {
 			t.Errorf("online agents %v, %v; want no bob", online, err)
 		}
 	})

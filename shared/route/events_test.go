@@ -404,7 +404,7 @@ func TestFixturesInvokeAsIs(t *testing.T) {
 	// send.json created the customer's conversation; disconnect.json
 	// forgot the connection connect.json recorded.
 	cust, err := s.Store.Customer(ctxT(t), fixtureWidget, fixtureCustomer)
-	if err != nil || cust.OpenConversationID == "" || len(cust.Connections) != 0 {
+	if err != nil || cust.OpenConversationID == "" || len(cust.ConnectionIDs) != 0 {
 		t.Errorf("customer %s after the fixtures: %+v, %v; want an open conversation and no connections", fixtureCustomer, cust, err)
 	}
 	conn := decode[events.APIGatewayWebsocketProxyRequest](t, "connect.json").RequestContext.ConnectionID

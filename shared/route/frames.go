@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // request is one client frame being served.
@@ -256,12 +255,12 @@ func (a *App) respond(ctx context.Context, r *request, out []byte) {
 	}
 }
 
-func storeConn(id string, who conversation.Participant, widget string) store.Connection {
-	return store.Connection{ID: id, Role: who.Role, UserID: who.ID, Widget: widget}
+func storeConn(id string, who conversation.Participant, widget string) conversation.Connection {
+	return conversation.Connection{ID: id, Role: who.Role, UserID: who.ID, Widget: widget}
 }
 
 // maxAttempts bounds the read-modify-write retries of one request that
 // keeps losing races (each loss means another request made progress).
 const maxAttempts = 8
 
-func retryable(err error) bool { return errors.Is(err, store.ErrStale) }
+func retryable(err error) bool { return errors.Is(err, conversation.ErrStale) }

@@ -242,7 +242,7 @@ func (s *testStack) dialCustomer(t testing.TB, widget, sub, name string) *client
 	t.Helper()
 	return s.dial(t, sub, s.customerToken(t, widget, sub, name), func(ctx context.Context) ([]string, error) {
 		c, err := s.Store.Customer(ctx, widget, sub)
-		return c.Connections, err
+		return c.ConnectionIDs, err
 	})
 }
 

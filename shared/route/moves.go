@@ -6,29 +6,28 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // moveFunc applies a domain move to c (read fresh) and says what else the
 // write must change atomically with it.
-type moveFunc func(c *conversation.Conversation, now time.Time) (store.Change, error)
+type moveFunc func(c *conversation.Conversation, now time.Time) (conversation.Change, error)
 
 // move runs a read-move-write cycle on a conversation of the caller,
 // retrying when a concurrent request changed it in between.
-func (a *App) move(ctx context.Context, r *request, f moveFunc) (*conversation.Conversation, store.Change, error) {
+func (a *App) move(ctx context.Context, r *request, f moveFunc) (*conversation.Conversation, conversation.Change, error) {
 	id, err := r.str("conversationId", true)
 	if err != nil {
-		return nil, store.Change{}, err
+		return nil, conversation.Change{}, err
 	}
 	for attempt := 1; ; attempt++ {
 		c, err := a.conversationFor(ctx, r, id)
 		if err != nil {
-			return nil, store.Change{}, err
+			return nil, conversation.Change{}, err
 		}
 		prev := c.Version
 		ch, err := f(c, a.now())
 		if err != nil {
-			return nil, store.Change{}, err
+			return nil, conversation.Change{}, err
 		}
 		ch.Conversation, ch.PrevVersion = c, prev
 		err = a.store.Apply(ctx, ch)
@@ -37,7 +36,7 @@ func (a *App) move(ctx context.Context, r *request, f moveFunc) (*conversation.C
 			return c, ch, nil
 		}
 		if !retryable(err) || attempt == maxAttempts {
-			return nil, store.Change{}, err
+			return nil, conversation.Change{}, err
 		}
 	}
 }
@@ -45,12 +44,12 @@ func (a *App) move(ctx context.Context, r *request, f moveFunc) (*conversation.C
 // park sets an active conversation aside; its capacity is free at once and
 // goes to the next queued conversation.
 func (a *App) park(ctx context.Context, r *request) ([]byte, error) {
-	c, _, err := a.move(ctx, r, func(c *conversation.Conversation, now time.Time) (store.Change, error) {
+	c, _, err := a.move(ctx, r, func(c *conversation.Conversation, now time.Time) (conversation.Change, error) {
 		freed, err := c.Park(r.who, now)
 		if err != nil {
-			return store.Change{}, err
+			return conversation.Change{}, err
 		}
-		return store.Change{Capacity: &store.Capacity{AgentID: r.who.ID, Units: -freed}}, nil
+		return conversation.Change{Capacity: freed}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -63,18 +62,19 @@ func (a *App) park(ctx context.Context, r *request) ([]byte, error) {
 // pickup takes a waiting or returned conversation back to active, if the
 // agent has the capacity for it.
 func (a *App) pickup(ctx context.Context, r *request) ([]byte, error) {
-	c, _, err := a.move(ctx, r, func(c *conversation.Conversation, now time.Time) (store.Change, error) {
+	c, _, err := a.move(ctx, r, func(c *conversation.Conversation, now time.Time) (conversation.Change, error) {
 		ag, err := a.store.Agent(ctx, r.who.ID)
 		if err != nil {
-			return store.Change{}, err
+			return conversation.Change{}, err
 		}
-		if err := c.Pickup(r.who, ag.Agent, now); err != nil {
+		took, err := c.Pickup(r.who, ag, now)
+		if err != nil {
 			if errors.Is(err, conversation.ErrNoCapacity) {
-				return store.Change{}, public("no free capacity: park or close a conversation first", err)
+				return conversation.Change{}, public("no free capacity: park or close a conversation first", err)
 			}
-			return store.Change{}, err
+			return conversation.Change{}, err
 		}
-		return store.Change{Capacity: &store.Capacity{AgentID: r.who.ID, Units: c.Units, Max: ag.Capacity - c.Units}}, nil
+		return conversation.Change{Capacity: took}, nil
 	})
 	if errors.Is(err, conversation.ErrNoCapacity) && !errors.As(err, new(*publicError)) {
 		err = public("no free capacity: park or close a conversation first", err)
@@ -88,23 +88,19 @@ func (a *App) pickup(ctx context.Context, r *request) ([]byte, error) {
 // close ends a conversation. Persistent ones only by their agent.
 func (a *App) close(ctx context.Context, r *request) ([]byte, error) {
 	freedAny := false
-	c, _, err := a.move(ctx, r, func(c *conversation.Conversation, now time.Time) (store.Change, error) {
+	c, _, err := a.move(ctx, r, func(c *conversation.Conversation, now time.Time) (conversation.Change, error) {
 		freed, err := c.Close(r.who, now)
 		if err != nil {
 			if errors.Is(err, conversation.ErrNotAllowed) && c.Mode == conversation.Persistent {
-				return store.Change{}, public("persistent conversations can only be ended by an agent", err)
+				return conversation.Change{}, public("persistent conversations can only be ended by an agent", err)
 			}
 			if errors.Is(err, conversation.ErrConflict) {
-				return store.Change{}, public("conversation is already closed", err)
+				return conversation.Change{}, public("conversation is already closed", err)
 			}
-			return store.Change{}, err
+			return conversation.Change{}, err
 		}
-		ch := store.Change{ClearOpen: true}
-		if freed > 0 && c.Agent != nil {
-			ch.Capacity = &store.Capacity{AgentID: c.Agent.ID, Units: -freed}
-		}
-		freedAny = freed > 0
-		return ch, nil
+		freedAny = !freed.None()
+		return conversation.Change{ClearOpen: true, Capacity: freed}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func (a *App) notifyRecord(ctx context.Context, log *slog.Logger, rec events.Dyn
 		return err
 	}
 	for _, f := range toCustomer {
-		if err := a.deliverAll(ctx, log, cust.Connections, after.Customer, after.Widget, f); err != nil {
+		if err := a.deliverAll(ctx, log, cust.ConnectionIDs, after.Customer, after.Widget, f); err != nil {
 			return err
 		}
 	}
@@ -94,7 +94,7 @@ func (a *App) notifyRecord(ctx context.Context, log *slog.Logger, rec events.Dyn
 	if err := a.store.MarkNotified(ctx, after.ID, after.Version); err != nil {
 		return err
 	}
-	log.InfoContext(ctx, "transition notified", "customerConnections", len(cust.Connections))
+	log.InfoContext(ctx, "transition notified", "customerConnections", len(cust.ConnectionIDs))
 	return nil
 }
 

@@ -19,7 +19,6 @@ import (
 
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/route"
-	"github.com/parley-chat/parley/shared/store"
 
 	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
@@ -385,7 +384,7 @@ func TestNotifyFailures(t *testing.T) {
 		const gone = "G0neC0nnecti0n0="
 		// Recorded a minute ago: past the grace a connection still in its
 		// $connect gets (it answers 410 too, but is not gone).
-		if err := s.Store.AddConnection(ctxT(t), store.Connection{ID: gone, Role: conversation.AgentRole, UserID: fixtureAgent, Name: fixtureAgentName, ConnectedAt: time.Now().Add(-time.Minute)}, 3); err != nil {
+		if err := s.Store.AddConnection(ctxT(t), conversation.Connection{ID: gone, Role: conversation.AgentRole, UserID: fixtureAgent, Name: fixtureAgentName, ConnectedAt: time.Now().Add(-time.Minute)}, 3); err != nil {
 			t.Fatal(err)
 		}
 		const c = "c_C4MX2NQW7PKT5RZ3YJV6HBDL4E"

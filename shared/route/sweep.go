@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // apiGatewayMaxConnection is API Gateway's limit on a connection's life: a
@@ -28,7 +27,7 @@ func (a *App) Sweep(ctx context.Context, ev events.CloudWatchEvent) error {
 	}
 	byID := map[string]conversation.Workstream{}
 	var errs []error
-	var agents []store.Agent
+	var agents []conversation.Agent
 	for _, ws := range wss {
 		byID[ws.ID] = ws
 		// Hours may have opened, or capacity freed without a request.
@@ -66,7 +65,7 @@ func (a *App) sweepReturned(ctx context.Context, log *slog.Logger, wss map[strin
 		if c.RequeueDue(ws, now, offline, ag.OfflineSince) {
 			next := c.Clone()
 			if err := next.Requeue(now); err == nil {
-				if err := a.store.Apply(ctx, store.Change{Conversation: next, PrevVersion: c.Version}); err == nil {
+				if err := a.store.Apply(ctx, conversation.Change{Conversation: next, PrevVersion: c.Version}); err == nil {
 					log.InfoContext(ctx, "returned conversation requeued", "conversationId", c.ID, "agentId", c.Agent.ID)
 					requeued = true
 				}
@@ -121,7 +120,7 @@ func (a *App) sweepExpired(ctx context.Context, log *slog.Logger, wss map[string
 				if err != nil {
 					continue
 				}
-				connected, leftAt = len(cust.Connections) > 0, cust.LastDisconnectedAt
+				connected, leftAt = len(cust.ConnectionIDs) > 0, cust.LastDisconnectedAt
 			}
 			if !c.Expire(ws, now, connected, leftAt) {
 				continue
@@ -131,15 +130,12 @@ func (a *App) sweepExpired(ctx context.Context, log *slog.Logger, wss map[string
 			if err != nil {
 				continue
 			}
-			ch := store.Change{Conversation: next, PrevVersion: c.Version, ClearOpen: true}
-			if units > 0 && c.Agent != nil {
-				ch.Capacity = &store.Capacity{AgentID: c.Agent.ID, Units: -units}
-			}
+			ch := conversation.Change{Conversation: next, PrevVersion: c.Version, ClearOpen: true, Capacity: units}
 			if err := a.store.Apply(ctx, ch); err != nil {
 				log.WarnContext(ctx, "auto-close", "conversationId", c.ID, "error", err.Error())
 				continue
 			}
-			freed = freed || units > 0
+			freed = freed || !units.None()
 			log.InfoContext(ctx, "conversation auto-closed", "conversationId", c.ID, "mode", c.Mode)
 		}
 	}
@@ -161,10 +157,10 @@ func (a *App) sweepQueuedLive(ctx context.Context, log *slog.Logger, wss map[str
 		}
 		for _, c := range queue {
 			cust, err := a.store.Customer(ctx, c.Widget, c.Customer.ID)
-			if err != nil || len(cust.Connections) == 0 {
+			if err != nil || len(cust.ConnectionIDs) == 0 {
 				continue
 			}
-			a.informQueued(ctx, log, ws, c, cust.Connections)
+			a.informQueued(ctx, log, ws, c, cust.ConnectionIDs)
 		}
 	}
 	return nil

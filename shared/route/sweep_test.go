@@ -72,8 +72,8 @@ func TestSweep(t *testing.T) {
 		if _, err := s.Store.Connection(ctxT(t), stale.RequestContext.ConnectionID); !errors.Is(err, conversation.ErrNotFound) {
 			t.Errorf("after sweep %d, the stale connection: %v; want ErrNotFound", i+1, err)
 		}
-		if cust, err := s.Store.Customer(ctxT(t), fixtureWidget, "dave"); err != nil || len(cust.Connections) != 0 {
-			t.Errorf("after sweep %d, dave's connections %v, %v; want none", i+1, cust.Connections, err)
+		if cust, err := s.Store.Customer(ctxT(t), fixtureWidget, "dave"); err != nil || len(cust.ConnectionIDs) != 0 {
+			t.Errorf("after sweep %d, dave's connections %v, %v; want none", i+1, cust.ConnectionIDs, err)
 		}
 		for _, c := range []*client{alice, bob, erin} {
 			if _, err := s.Store.Connection(ctxT(t), c.id); err != nil {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // The wire shapes of docs/protocol.md section 3, spelled exactly as it spells them.
@@ -104,7 +103,7 @@ func toWireMessages(ms []conversation.Message) []wireMessage {
 	return out
 }
 
-func toWireAgent(a store.Agent) wireAgentState {
+func toWireAgent(a conversation.Agent) wireAgentState {
 	return wireAgentState{Capacity: a.Capacity, Used: a.Used, Presence: string(a.Presence)}
 }
 

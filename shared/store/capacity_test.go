@@ -8,19 +8,18 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 // takeChange assigns c to the agent as record a says it is, whatever it is
 // now: the store, not the record, must enforce capacity and presence.
-func takeChange(a store.Agent, requireAvailable bool) func(c *conversation.Conversation) (store.Change, error) {
-	return func(c *conversation.Conversation) (store.Change, error) {
-		seen := a.Agent
-		seen.Presence, seen.Connections = conversation.Available, 1 // the record routing read
-		if err := c.Assign(seen, t0.Add(time.Minute)); err != nil {
-			return store.Change{}, err
+func takeChange(a conversation.Agent, requireAvailable bool) func(c *conversation.Conversation) (conversation.Change, error) {
+	return func(c *conversation.Conversation) (conversation.Change, error) {
+		seen := a
+		seen.Presence, seen.ConnectionIDs = conversation.Available, []string{"k1"} // the record routing read
+		if _, err := c.Assign(seen, t0.Add(time.Minute)); err != nil {
+			return conversation.Change{}, err
 		}
-		return store.Change{Capacity: &store.Capacity{AgentID: a.ID, Units: c.Units, Max: a.Capacity - c.Units,
+		return conversation.Change{Capacity: conversation.CapacityChange{AgentID: a.ID, Units: c.Units, Max: a.Capacity - c.Units,
 			RequireAvailable: requireAvailable}}, nil
 	}
 }
@@ -110,7 +109,7 @@ func TestApplyCapacityRequiresAvailableAgent(t *testing.T) {
 			id := fmt.Sprintf("agent%d", i)
 			tc.setup(id)
 			c := w.create(customer(fmt.Sprintf("cust%d", i)), t0)
-			record := store.Agent{Agent: conversation.Agent{ID: id, Capacity: 3}}
+			record := conversation.Agent{ID: id, Capacity: 3}
 			before := w.snapshot()
 			_, _, err := w.move(c.ID, takeChange(record, true))
 			if !errors.Is(err, tc.want) {
@@ -141,12 +140,12 @@ func TestApplyPickupWhileAway(t *testing.T) {
 	if _, err := w.s.SetPresence(w.ctx, bob.ID, conversation.Away); err != nil {
 		t.Fatal(err)
 	}
-	pickup := func(c *conversation.Conversation) (store.Change, error) {
+	pickup := func(c *conversation.Conversation) (conversation.Change, error) {
 		a := w.agent(bob.ID)
-		if err := c.Pickup(bob, a.Agent, t0.Add(2*time.Minute)); err != nil {
-			return store.Change{}, err
+		if _, err := c.Pickup(bob, a, t0.Add(2*time.Minute)); err != nil {
+			return conversation.Change{}, err
 		}
-		return store.Change{Capacity: &store.Capacity{AgentID: bob.ID, Units: c.Units, Max: a.Capacity - c.Units}}, nil
+		return conversation.Change{Capacity: conversation.CapacityChange{AgentID: bob.ID, Units: c.Units, Max: a.Capacity - c.Units}}, nil
 	}
 	if _, _, err := w.move(c.ID, pickup); err != nil {
 		t.Fatalf("Apply(pickup while away) = %v; want <nil>", err)
@@ -167,9 +166,9 @@ func TestApplyFreeingStopsAtZero(t *testing.T) {
 	}
 	// Free more than is in use, as a conversation whose unit was already
 	// given back would: the move goes through and used stops at zero.
-	_, parked, err := w.move(c.ID, func(c *conversation.Conversation) (store.Change, error) {
+	_, parked, err := w.move(c.ID, func(c *conversation.Conversation) (conversation.Change, error) {
 		_, err := c.Park(bob, t0.Add(time.Minute))
-		return store.Change{Capacity: &store.Capacity{AgentID: bob.ID, Units: -2}}, err
+		return conversation.Change{Capacity: conversation.CapacityChange{AgentID: bob.ID, Units: -2}}, err
 	})
 	if err != nil {
 		t.Fatalf("Apply(park freeing 2 of 1 used) = %v; want <nil>", err)
@@ -180,12 +179,12 @@ func TestApplyFreeingStopsAtZero(t *testing.T) {
 	if got := w.conversation(c.ID); got.Version != parked.Version || got.Status != conversation.Waiting {
 		t.Errorf("conversation after park = %s v%d; want waiting v%d", got.Status, got.Version, parked.Version)
 	}
-	_, _, err = w.move(c.ID, func(c *conversation.Conversation) (store.Change, error) {
+	_, _, err = w.move(c.ID, func(c *conversation.Conversation) (conversation.Change, error) {
 		freed, err := c.Close(bob, t0.Add(2*time.Minute))
-		if freed != 0 {
-			t.Errorf("Close(waiting) freed %d; want 0", freed)
+		if !freed.None() {
+			t.Errorf("Close(waiting) freed %+v; want nothing", freed)
 		}
-		return store.Change{ClearOpen: true, Capacity: &store.Capacity{AgentID: bob.ID, Units: -1}}, err
+		return conversation.Change{ClearOpen: true, Capacity: conversation.CapacityChange{AgentID: bob.ID, Units: -1}}, err
 	})
 	if err != nil {
 		t.Fatalf("Apply(close freeing 1 of 0 used) = %v; want <nil>", err)
@@ -217,21 +216,21 @@ func TestApplyConcurrentAssignmentsRespectCapacity(t *testing.T) {
 			<-start
 			for {
 				next := c.Clone()
-				if err := next.Assign(recordsAtStart.Agent, t0.Add(time.Minute)); err != nil {
+				if _, err := next.Assign(recordsAtStart, t0.Add(time.Minute)); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
 					return
 				}
-				err := w.s.Apply(w.ctx, store.Change{Conversation: next, PrevVersion: c.Version,
-					Capacity: &store.Capacity{AgentID: bob.ID, Units: next.Units, Max: recordsAtStart.Capacity - next.Units, RequireAvailable: true}})
+				err := w.s.Apply(w.ctx, conversation.Change{Conversation: next, PrevVersion: c.Version,
+					Capacity: conversation.CapacityChange{AgentID: bob.ID, Units: next.Units, Max: recordsAtStart.Capacity - next.Units, RequireAvailable: true}})
 				mu.Lock()
 				switch {
 				case err == nil:
 					won++
 				case errors.Is(err, conversation.ErrNoCapacity):
 					noCap++
-				case errors.Is(err, store.ErrStale):
+				case errors.Is(err, conversation.ErrStale):
 					// A transaction conflict on the agent: try again.
 					mu.Unlock()
 					continue

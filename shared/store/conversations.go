@@ -16,33 +16,6 @@ import (
 	"github.com/parley-chat/parley/shared/conversation"
 )
 
-// Capacity moves an agent's used capacity in the same transaction as a
-// conversation change.
-type Capacity struct {
-	AgentID string
-	Units   int // > 0 takes capacity, < 0 frees it
-	// Max is the highest `used` may be before taking Units (capacity − units);
-	// the write fails with ErrNoCapacity past it.
-	Max int
-	// RequireAvailable also requires the agent to be available and online
-	// (assignment), as opposed to an agent acting on its own (pickup).
-	RequireAvailable bool
-}
-
-// Change is one atomic change of a conversation, written with a single
-// TransactWriteItems: nothing of it is written unless all of it is.
-type Change struct {
-	// Conversation is the new state. Its Version must be PrevVersion+1; a
-	// concurrent change makes the write fail with ErrConflict.
-	Conversation *conversation.Conversation
-	PrevVersion  int64
-	Create       bool // a new conversation: also points the customer's open conversation at it
-	Message      *conversation.Message
-	Capacity     *Capacity
-	// ClearOpen clears the customer's open-conversation pointer (close).
-	ClearOpen bool
-}
-
 // Conversation reads one conversation, strongly consistent.
 func (s *Store) Conversation(ctx context.Context, id string) (*conversation.Conversation, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -57,17 +30,18 @@ func (s *Store) Conversation(ctx context.Context, id string) (*conversation.Conv
 	return conversationFrom(out.Item), nil
 }
 
-// Apply writes ch atomically. It returns ErrConflict when the conversation
-// changed since PrevVersion or the customer already has another open
-// conversation, ErrNoCapacity when the agent cannot take the units, and a
-// *DuplicateError when the message's clientMessageId was already stored.
-func (s *Store) Apply(ctx context.Context, ch Change) error {
+// Apply writes ch atomically, with one TransactWriteItems. It returns
+// conversation.ErrStale when the conversation changed since PrevVersion or
+// the customer already has another open conversation, ErrNoCapacity when the
+// agent cannot take the units, and a *conversation.DuplicateError when the
+// message's clientMessageId was already stored.
+func (s *Store) Apply(ctx context.Context, ch conversation.Change) error {
 	return s.apply(ctx, ch, false)
 }
 
 // apply writes ch; with floor, capacity being freed is set to zero instead
 // of taken off (see capacityFloor).
-func (s *Store) apply(ctx context.Context, ch Change, floor bool) error {
+func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) error {
 	c := ch.Conversation
 	var tx []types.TransactWriteItem
 	const (
@@ -130,7 +104,7 @@ func (s *Store) apply(ctx context.Context, ch Change, floor bool) error {
 			TableName: &s.t.Messages, Item: marker, ConditionExpression: aws.String("attribute_not_exists(conversationId)"),
 		}})
 	}
-	if cp := ch.Capacity; cp != nil {
+	if cp := ch.Capacity; !cp.None() {
 		u := s.capacityUpdate(cp)
 		if floor {
 			u = s.capacityFloor(cp)
@@ -158,11 +132,11 @@ func (s *Store) apply(ctx context.Context, ch Change, floor bool) error {
 		if gerr != nil {
 			return gerr
 		}
-		return &DuplicateError{Message: m}
+		return &conversation.DuplicateError{Message: m}
 	case failed[kConversation], failed[kMessage], transactionConflict(codes):
-		return fmt.Errorf("write conversation %s at version %d: %w", c.ID, ch.PrevVersion, ErrStale)
+		return fmt.Errorf("write conversation %s at version %d: %w", c.ID, ch.PrevVersion, conversation.ErrStale)
 	case failed[kCustomer]:
-		return fmt.Errorf("write conversation %s: customer %s already has an open conversation: %w", c.ID, c.Customer.ID, ErrStale)
+		return fmt.Errorf("write conversation %s: customer %s already has an open conversation: %w", c.ID, c.Customer.ID, conversation.ErrStale)
 	case failed[kCapacity]:
 		if ch.Capacity.Units < 0 && !floor {
 			// The agent uses less than this frees: free what is left
@@ -209,7 +183,7 @@ func (s *Store) saveConversation(c *conversation.Conversation, prev int64) *type
 	}
 }
 
-func (s *Store) capacityUpdate(cp *Capacity) *types.Update {
+func (s *Store) capacityUpdate(cp conversation.CapacityChange) *types.Update {
 	u := &types.Update{
 		TableName: &s.t.Agents,
 		Key:       item{"id": str(cp.AgentID)},
@@ -240,7 +214,7 @@ func (s *Store) capacityUpdate(cp *Capacity) *types.Update {
 // capacityFloor frees capacity when used is below the units freed: it sets
 // used to zero, on condition that it still is below them (otherwise the
 // decrement would do).
-func (s *Store) capacityFloor(cp *Capacity) *types.Update {
+func (s *Store) capacityFloor(cp conversation.CapacityChange) *types.Update {
 	return &types.Update{
 		TableName:                 &s.t.Agents,
 		Key:                       item{"id": str(cp.AgentID)},

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/store"
 )
 
 func TestApplyCreate(t *testing.T) {
@@ -26,7 +25,7 @@ func TestApplyCreate(t *testing.T) {
 	if !reflect.DeepEqual(got, c) {
 		t.Errorf("Conversation(%s) = %+v; want %+v", c.ID, got, c)
 	}
-	msgs, more, err := w.s.Messages(w.ctx, c.ID, store.Page{Limit: 50})
+	msgs, more, err := w.s.Messages(w.ctx, c.ID, conversation.Page{Limit: 50})
 	if err != nil || more || len(msgs) != 1 || !reflect.DeepEqual(msgs[0], m) {
 		t.Errorf("Messages(%s) = %+v, %v, %v; want [%+v], false, <nil>", c.ID, msgs, more, err, m)
 	}
@@ -40,8 +39,8 @@ func TestApplyCreate(t *testing.T) {
 	again.ID, again.Seq = conversation.NewMessageID(), 2
 	c2 := c.Clone()
 	c2.LastSeq, c2.Version = 2, c.Version+1
-	err = w.s.Apply(w.ctx, store.Change{Conversation: c2, PrevVersion: c.Version, Message: &again})
-	var dup *store.DuplicateError
+	err = w.s.Apply(w.ctx, conversation.Change{Conversation: c2, PrevVersion: c.Version, Message: &again})
+	var dup *conversation.DuplicateError
 	if !errors.As(err, &dup) || !reflect.DeepEqual(dup.Message, m) {
 		t.Errorf("Apply(resend of k-1) = %v; want DuplicateError carrying %+v", err, m)
 	}
@@ -49,14 +48,14 @@ func TestApplyCreate(t *testing.T) {
 	t.Run("second create for the same customer", func(t *testing.T) {
 		before := w.snapshot()
 		ch2, _ := startChange(t, widget, alice, "k-2", t0.Add(time.Second))
-		if err := w.s.Apply(w.ctx, ch2); !errors.Is(err, store.ErrStale) {
+		if err := w.s.Apply(w.ctx, ch2); !errors.Is(err, conversation.ErrStale) {
 			t.Errorf("Apply(second create for alice) = %v; want ErrStale", err)
 		}
 		w.unchanged(before, "a refused create")
 		if _, err := w.s.Conversation(w.ctx, ch2.Conversation.ID); !errors.Is(err, conversation.ErrNotFound) {
 			t.Errorf("Conversation(refused %s) = %v; want ErrNotFound", ch2.Conversation.ID, err)
 		}
-		if msgs, _, err := w.s.Messages(w.ctx, ch2.Conversation.ID, store.Page{Limit: 50}); err != nil || len(msgs) != 0 {
+		if msgs, _, err := w.s.Messages(w.ctx, ch2.Conversation.ID, conversation.Page{Limit: 50}); err != nil || len(msgs) != 0 {
 			t.Errorf("Messages(refused %s) = %+v, %v; want none", ch2.Conversation.ID, msgs, err)
 		}
 	})
@@ -77,7 +76,7 @@ func TestApplyCreate(t *testing.T) {
 		before := w.snapshot()
 		ch4, _ := startChange(t, widget, customer("carol"), "k-1", t0)
 		ch4.Conversation.ID, ch4.Message.ConversationID = c.ID, c.ID
-		if err := w.s.Apply(w.ctx, ch4); !errors.Is(err, store.ErrStale) {
+		if err := w.s.Apply(w.ctx, ch4); !errors.Is(err, conversation.ErrStale) {
 			t.Errorf("Apply(create with existing id %s) = %v; want ErrStale", c.ID, err)
 		}
 		w.unchanged(before, "a create over an existing conversation")
@@ -100,7 +99,7 @@ func TestApplyConcurrentSendsAreGapFree(t *testing.T) {
 		wg.Go(func() {
 			for {
 				_, err := w.trySend(c.ID, alice, fmt.Sprintf("k-%d", i), fmt.Sprintf("message %d", i), t0.Add(time.Second))
-				if errors.Is(err, store.ErrStale) {
+				if errors.Is(err, conversation.ErrStale) {
 					mu.Lock()
 					retries++
 					mu.Unlock()
@@ -122,7 +121,7 @@ func TestApplyConcurrentSendsAreGapFree(t *testing.T) {
 	t.Logf("%d senders, %d retries after ErrStale", senders, retries)
 
 	const n = senders + 1 // and the first message
-	msgs, more, err := w.s.Messages(w.ctx, c.ID, store.Page{Forward: true, Limit: 200})
+	msgs, more, err := w.s.Messages(w.ctx, c.ID, conversation.Page{Forward: true, Limit: 200})
 	if err != nil || more {
 		t.Fatalf("Messages(%s) = %v, more %v", c.ID, err, more)
 	}
@@ -182,8 +181,8 @@ func TestApplyIdempotentSend(t *testing.T) {
 				}
 				return
 			}
-			var dup *store.DuplicateError
-			if !errors.As(err, &dup) || !errors.Is(err, store.ErrDuplicate) {
+			var dup *conversation.DuplicateError
+			if !errors.As(err, &dup) || !errors.Is(err, conversation.ErrDuplicate) {
 				t.Fatalf("Apply(resend %s by %s) = %v; want *DuplicateError", tc.cmid, tc.by.ID, err)
 			}
 			if !reflect.DeepEqual(dup.Message, first) || dup.Message.Text != tc.wantText {
@@ -211,46 +210,46 @@ func TestApplyFailsWhole(t *testing.T) {
 
 	cases := []struct {
 		name  string
-		setup func() store.Change // a change against conversation c (read fresh)
+		setup func() conversation.Change // a change against conversation c (read fresh)
 		want  error
 	}{
-		{"capacity full, with a message", func() store.Change {
+		{"capacity full, with a message", func() conversation.Change {
 			c := w.create(customer("carol"), t0)
 			next := c.Clone()
-			if err := next.Assign(conversation.Agent{ID: bob.ID, Capacity: 2, Presence: conversation.Available, Connections: 1}, t0); err != nil {
+			if _, err := next.Assign(conversation.Agent{ID: bob.ID, Capacity: 2, Presence: conversation.Available, ConnectionIDs: []string{"k1"}}, t0); err != nil {
 				t.Fatal(err)
 			}
 			m := conversation.Message{ID: conversation.NewMessageID(), ConversationID: c.ID, Seq: 2, ClientMessageID: "k",
 				Sender: customer("carol"), Text: "x", At: t0}
 			next.LastSeq = 2
-			return store.Change{Conversation: next, PrevVersion: c.Version, Message: &m,
-				Capacity: &store.Capacity{AgentID: bob.ID, Units: 1, Max: 0, RequireAvailable: true}}
+			return conversation.Change{Conversation: next, PrevVersion: c.Version, Message: &m,
+				Capacity: conversation.CapacityChange{AgentID: bob.ID, Units: 1, Max: 0, RequireAvailable: true}}
 		}, conversation.ErrNoCapacity},
-		{"stale version, with capacity", func() store.Change {
+		{"stale version, with capacity", func() conversation.Change {
 			c := w.create(customer("dave"), t0)
 			next := c.Clone()
-			if err := next.Assign(conversation.Agent{ID: bob.ID, Capacity: 5, Presence: conversation.Available, Connections: 1}, t0); err != nil {
+			if _, err := next.Assign(conversation.Agent{ID: bob.ID, Capacity: 5, Presence: conversation.Available, ConnectionIDs: []string{"k1"}}, t0); err != nil {
 				t.Fatal(err)
 			}
-			return store.Change{Conversation: next, PrevVersion: c.Version - 1,
-				Capacity: &store.Capacity{AgentID: bob.ID, Units: 1, Max: 4}}
-		}, store.ErrStale},
-		{"stale version, with a message and its marker", func() store.Change {
+			return conversation.Change{Conversation: next, PrevVersion: c.Version - 1,
+				Capacity: conversation.CapacityChange{AgentID: bob.ID, Units: 1, Max: 4}}
+		}, conversation.ErrStale},
+		{"stale version, with a message and its marker", func() conversation.Change {
 			c := w.create(customer("erin"), t0)
 			next := c.Clone()
 			m := conversation.Message{ID: conversation.NewMessageID(), ConversationID: c.ID, Seq: 2, ClientMessageID: "k2",
 				Sender: customer("erin"), Text: "x", At: t0}
 			next.LastSeq, next.Version = 2, c.Version+1
-			return store.Change{Conversation: next, PrevVersion: c.Version + 1, Message: &m}
-		}, store.ErrStale},
-		{"seq already taken", func() store.Change {
+			return conversation.Change{Conversation: next, PrevVersion: c.Version + 1, Message: &m}
+		}, conversation.ErrStale},
+		{"seq already taken", func() conversation.Change {
 			c := w.create(customer("fred"), t0)
 			next := c.Clone()
 			m := conversation.Message{ID: conversation.NewMessageID(), ConversationID: c.ID, Seq: 1, ClientMessageID: "k3",
 				Sender: customer("fred"), Text: "x", At: t0}
 			next.Version = c.Version + 1
-			return store.Change{Conversation: next, PrevVersion: c.Version, Message: &m}
-		}, store.ErrStale},
+			return conversation.Change{Conversation: next, PrevVersion: c.Version, Message: &m}
+		}, conversation.ErrStale},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,29 +267,18 @@ func TestApplyFailsWhole(t *testing.T) {
 }
 
 // closeChange is what the close route applies for agent by.
-func closeChange(by conversation.Participant, at time.Time) func(c *conversation.Conversation) (store.Change, error) {
-	return func(c *conversation.Conversation) (store.Change, error) {
-		agentID := ""
-		if c.Agent != nil {
-			agentID = c.Agent.ID
-		}
+func closeChange(by conversation.Participant, at time.Time) func(c *conversation.Conversation) (conversation.Change, error) {
+	return func(c *conversation.Conversation) (conversation.Change, error) {
 		freed, err := c.Close(by, at)
-		if err != nil {
-			return store.Change{}, err
-		}
-		ch := store.Change{ClearOpen: true}
-		if freed > 0 {
-			ch.Capacity = &store.Capacity{AgentID: agentID, Units: -freed}
-		}
-		return ch, nil
+		return conversation.Change{ClearOpen: true, Capacity: freed}, err
 	}
 }
 
 // parkChange is what the park route applies for agent by.
-func parkChange(by conversation.Participant, at time.Time) func(c *conversation.Conversation) (store.Change, error) {
-	return func(c *conversation.Conversation) (store.Change, error) {
+func parkChange(by conversation.Participant, at time.Time) func(c *conversation.Conversation) (conversation.Change, error) {
+	return func(c *conversation.Conversation) (conversation.Change, error) {
 		freed, err := c.Park(by, at)
-		return store.Change{Capacity: &store.Capacity{AgentID: by.ID, Units: -freed}}, err
+		return conversation.Change{Capacity: freed}, err
 	}
 }
 
@@ -324,7 +312,7 @@ func TestApplyCloseClearsOpenConversation(t *testing.T) {
 		before := w.snapshot()
 		again := closed.Clone()
 		again.Version++
-		if err := w.s.Apply(w.ctx, store.Change{Conversation: again, PrevVersion: closed.Version, ClearOpen: true}); !errors.Is(err, store.ErrStale) {
+		if err := w.s.Apply(w.ctx, conversation.Change{Conversation: again, PrevVersion: closed.Version, ClearOpen: true}); !errors.Is(err, conversation.ErrStale) {
 			t.Errorf("Apply(ClearOpen of %s, no longer the open one) = %v; want ErrStale", c.ID, err)
 		}
 		w.unchanged(before, "a ClearOpen for a conversation that is not the open one")
@@ -456,8 +444,8 @@ func TestQueuePositionRequeued(t *testing.T) {
 		t.Fatalf("Apply(park %s) = %v", c1.ID, err)
 	}
 	// A requeued conversation waits behind those queued before it.
-	if _, _, err := w.move(c1.ID, func(c *conversation.Conversation) (store.Change, error) {
-		return store.Change{}, c.Requeue(t0.Add(4 * time.Minute))
+	if _, _, err := w.move(c1.ID, func(c *conversation.Conversation) (conversation.Change, error) {
+		return conversation.Change{}, c.Requeue(t0.Add(4 * time.Minute))
 	}); err != nil {
 		t.Fatalf("Apply(requeue %s) = %v", c1.ID, err)
 	}
@@ -490,7 +478,7 @@ func TestNotified(t *testing.T) {
 	if got := w.conversation(c.ID); got.Version != c.Version {
 		t.Errorf("conversation version after MarkNotified = %d; want %d (marking must not change it)", got.Version, c.Version)
 	}
-	if msgs, _, err := w.s.Messages(w.ctx, c.ID, store.Page{Limit: 50}); err != nil || !slices.Equal(seqs(msgs), []int64{1}) {
+	if msgs, _, err := w.s.Messages(w.ctx, c.ID, conversation.Page{Limit: 50}); err != nil || !slices.Equal(seqs(msgs), []int64{1}) {
 		t.Errorf("Messages(%s) after MarkNotified = %v, %v; want [1]", c.ID, seqs(msgs), err)
 	}
 }

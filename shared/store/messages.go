@@ -12,18 +12,10 @@ import (
 	"github.com/parley-chat/parley/shared/conversation"
 )
 
-// Page selects messages of a conversation by seq.
-type Page struct {
-	Forward   bool  // messages with seq > AfterSeq, oldest first
-	AfterSeq  int64 // with Forward
-	BeforeSeq int64 // > 0: the newest messages with seq < BeforeSeq
-	Limit     int   // how many at most
-}
-
 // Messages returns a page of messages in ascending seq and whether more
 // exist beyond the page (after the last one when paging forward, before the
 // first otherwise).
-func (s *Store) Messages(ctx context.Context, conversationID string, p Page) ([]conversation.Message, bool, error) {
+func (s *Store) Messages(ctx context.Context, conversationID string, p conversation.Page) ([]conversation.Message, bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.t.Messages,
 		ConsistentRead:            aws.Bool(true),

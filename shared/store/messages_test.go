@@ -41,26 +41,26 @@ func TestMessagesPaging(t *testing.T) {
 
 	cases := []struct {
 		name string
-		page store.Page
+		page conversation.Page
 		want []int64
 		more bool
 	}{
-		{"newest page", store.Page{Limit: 3}, []int64{5, 6, 7}, true},
-		{"newest page, exactly all", store.Page{Limit: 7}, []int64{1, 2, 3, 4, 5, 6, 7}, false},
-		{"newest page, one short of all", store.Page{Limit: 6}, []int64{2, 3, 4, 5, 6, 7}, true},
-		{"newest page, more than all", store.Page{Limit: 50}, []int64{1, 2, 3, 4, 5, 6, 7}, false},
-		{"newest message", store.Page{Limit: 1}, []int64{7}, true},
-		{"forward from the start", store.Page{Forward: true, Limit: 3}, []int64{1, 2, 3}, true},
-		{"forward after 3", store.Page{Forward: true, AfterSeq: 3, Limit: 3}, []int64{4, 5, 6}, true},
-		{"forward after 4, ends exactly", store.Page{Forward: true, AfterSeq: 4, Limit: 3}, []int64{5, 6, 7}, false},
-		{"forward after 5", store.Page{Forward: true, AfterSeq: 5, Limit: 3}, []int64{6, 7}, false},
-		{"forward after the last", store.Page{Forward: true, AfterSeq: 7, Limit: 3}, []int64{}, false},
-		{"forward past the last", store.Page{Forward: true, AfterSeq: 70, Limit: 3}, []int64{}, false},
-		{"before 5", store.Page{BeforeSeq: 5, Limit: 3}, []int64{2, 3, 4}, true},
-		{"before 4, starts exactly", store.Page{BeforeSeq: 4, Limit: 3}, []int64{1, 2, 3}, false},
-		{"before 3", store.Page{BeforeSeq: 3, Limit: 3}, []int64{1, 2}, false},
-		{"before the first", store.Page{BeforeSeq: 1, Limit: 3}, []int64{}, false},
-		{"before past the last", store.Page{BeforeSeq: 100, Limit: 2}, []int64{6, 7}, true},
+		{"newest page", conversation.Page{Limit: 3}, []int64{5, 6, 7}, true},
+		{"newest page, exactly all", conversation.Page{Limit: 7}, []int64{1, 2, 3, 4, 5, 6, 7}, false},
+		{"newest page, one short of all", conversation.Page{Limit: 6}, []int64{2, 3, 4, 5, 6, 7}, true},
+		{"newest page, more than all", conversation.Page{Limit: 50}, []int64{1, 2, 3, 4, 5, 6, 7}, false},
+		{"newest message", conversation.Page{Limit: 1}, []int64{7}, true},
+		{"forward from the start", conversation.Page{Forward: true, Limit: 3}, []int64{1, 2, 3}, true},
+		{"forward after 3", conversation.Page{Forward: true, AfterSeq: 3, Limit: 3}, []int64{4, 5, 6}, true},
+		{"forward after 4, ends exactly", conversation.Page{Forward: true, AfterSeq: 4, Limit: 3}, []int64{5, 6, 7}, false},
+		{"forward after 5", conversation.Page{Forward: true, AfterSeq: 5, Limit: 3}, []int64{6, 7}, false},
+		{"forward after the last", conversation.Page{Forward: true, AfterSeq: 7, Limit: 3}, []int64{}, false},
+		{"forward past the last", conversation.Page{Forward: true, AfterSeq: 70, Limit: 3}, []int64{}, false},
+		{"before 5", conversation.Page{BeforeSeq: 5, Limit: 3}, []int64{2, 3, 4}, true},
+		{"before 4, starts exactly", conversation.Page{BeforeSeq: 4, Limit: 3}, []int64{1, 2, 3}, false},
+		{"before 3", conversation.Page{BeforeSeq: 3, Limit: 3}, []int64{1, 2}, false},
+		{"before the first", conversation.Page{BeforeSeq: 1, Limit: 3}, []int64{}, false},
+		{"before past the last", conversation.Page{BeforeSeq: 100, Limit: 2}, []int64{6, 7}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestMessagesOrderIsNumeric(t *testing.T) {
 	for i := 2; i <= 12; i++ {
 		w.send(c.ID, alice, fmt.Sprintf("k-%d", i), "x", t0.Add(time.Duration(i)*time.Second))
 	}
-	all, _, err := w.s.Messages(w.ctx, c.ID, store.Page{Forward: true, Limit: 200})
+	all, _, err := w.s.Messages(w.ctx, c.ID, conversation.Page{Forward: true, Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,16 +186,16 @@ func TestMessagesOrderIsNumeric(t *testing.T) {
 		t.Skipf("Messages(all) = %v: the embedded DynamoDB orders number sort keys as strings; the store cannot be checked past nine messages", got)
 	}
 	cases := []struct {
-		page store.Page
+		page conversation.Page
 		want []int64
 		more bool
 	}{
-		{store.Page{Forward: true, Limit: 200}, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, false},
-		{store.Page{Limit: 3}, []int64{10, 11, 12}, true},
-		{store.Page{Forward: true, Limit: 3}, []int64{1, 2, 3}, true},
-		{store.Page{Forward: true, AfterSeq: 8, Limit: 3}, []int64{9, 10, 11}, true},
-		{store.Page{BeforeSeq: 11, Limit: 3}, []int64{8, 9, 10}, true},
-		{store.Page{BeforeSeq: 10, Limit: 9}, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9}, false},
+		{conversation.Page{Forward: true, Limit: 200}, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, false},
+		{conversation.Page{Limit: 3}, []int64{10, 11, 12}, true},
+		{conversation.Page{Forward: true, Limit: 3}, []int64{1, 2, 3}, true},
+		{conversation.Page{Forward: true, AfterSeq: 8, Limit: 3}, []int64{9, 10, 11}, true},
+		{conversation.Page{BeforeSeq: 11, Limit: 3}, []int64{8, 9, 10}, true},
+		{conversation.Page{BeforeSeq: 10, Limit: 9}, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9}, false},
 	}
 	for _, tc := range cases {
 		msgs, more, err := w.s.Messages(w.ctx, c.ID, tc.page)

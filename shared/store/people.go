@@ -12,32 +12,6 @@ import (
 	"github.com/parley-chat/parley/shared/conversation"
 )
 
-// Connection is one open WebSocket connection of a customer or an agent.
-type Connection struct {
-	ID          string
-	Role        conversation.Role
-	UserID      string
-	Name        string
-	Widget      string // customers only
-	ConnectedAt time.Time
-}
-
-// Customer is what the store keeps of a customer of a widget.
-type Customer struct {
-	Widget, ID, Name   string
-	OpenConversationID string
-	Connections        []string
-	LastConnectedAt    time.Time
-	LastDisconnectedAt time.Time
-}
-
-// Agent is an agent's routing state plus its open connections.
-type Agent struct {
-	conversation.Agent
-	ConnectionIDs []string
-	OfflineSince  time.Time
-}
-
 // connectionTTL keeps a connection item a little past API Gateway's 2-hour
 // limit, so one whose $disconnect never came (it is best-effort) expires.
 const connectionTTL = 2*time.Hour + 10*time.Minute
@@ -47,7 +21,7 @@ func customerKey(widget, id string) string { return widget + "#" + id }
 // AddConnection records a new connection and adds it to its customer's or
 // agent's connection set, in one transaction. A new agent starts with
 // capacity defaultCapacity and presence available.
-func (s *Store) AddConnection(ctx context.Context, c Connection, defaultCapacity int) error {
+func (s *Store) AddConnection(ctx context.Context, c conversation.Connection, defaultCapacity int) error {
 	conn := item{
 		"connectionId": str(c.ID),
 		"role":         str(string(c.Role)),
@@ -93,17 +67,17 @@ func (s *Store) AddConnection(ctx context.Context, c Connection, defaultCapacity
 	return nil
 }
 
-// Connection reads a connection.
-func (s *Store) Connection(ctx context.Context, id string) (Connection, error) {
+// conversation.Connection reads a connection.
+func (s *Store) Connection(ctx context.Context, id string) (conversation.Connection, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Connections, Key: item{"connectionId": str(id)}})
 	if err != nil {
-		return Connection{}, fmt.Errorf("get connection %s: %w", id, err)
+		return conversation.Connection{}, fmt.Errorf("get connection %s: %w", id, err)
 	}
 	if out.Item == nil {
-		return Connection{}, fmt.Errorf("get connection %s: %w", id, conversation.ErrNotFound)
+		return conversation.Connection{}, fmt.Errorf("get connection %s: %w", id, conversation.ErrNotFound)
 	}
 	it := item(out.Item)
-	return Connection{ID: id, Role: conversation.Role(it.s("role")), UserID: it.s("userId"), Name: it.s("name"),
+	return conversation.Connection{ID: id, Role: conversation.Role(it.s("role")), UserID: it.s("userId"), Name: it.s("name"),
 		Widget: it.s("widget"), ConnectedAt: it.t("connectedAt")}, nil
 }
 
@@ -111,7 +85,7 @@ func (s *Store) Connection(ctx context.Context, id string) (Connection, error) {
 // user's set. A customer's latest departure time is kept (live chats
 // auto-close some time after the last connection went); an agent whose last
 // connection it was goes offline (out of the online index).
-func (s *Store) RemoveConnection(ctx context.Context, c Connection, now time.Time) error {
+func (s *Store) RemoveConnection(ctx context.Context, c conversation.Connection, now time.Time) error {
 	// A customer's departure time is written with the set change, not after
 	// it: a sweep between the two would see a live chat's customer gone at
 	// an unknown time and judge its inactivity from the last message. While
@@ -154,13 +128,13 @@ func (s *Store) RemoveConnection(ctx context.Context, c Connection, now time.Tim
 
 // StaleConnections lists connections opened before cutoff (sweeper path:
 // API Gateway closes every connection after 2 hours).
-func (s *Store) StaleConnections(ctx context.Context, cutoff time.Time) ([]Connection, error) {
+func (s *Store) StaleConnections(ctx context.Context, cutoff time.Time) ([]conversation.Connection, error) {
 	in := &dynamodb.ScanInput{
 		TableName:                 &s.t.Connections,
 		FilterExpression:          aws.String("connectedAt < :t"),
 		ExpressionAttributeValues: item{":t": str(timeString(cutoff))},
 	}
-	var out []Connection
+	var out []conversation.Connection
 	for {
 		page, err := s.db.Scan(ctx, in)
 		if err != nil {
@@ -168,7 +142,7 @@ func (s *Store) StaleConnections(ctx context.Context, cutoff time.Time) ([]Conne
 		}
 		for _, it := range page.Items {
 			i := item(it)
-			out = append(out, Connection{ID: i.s("connectionId"), Role: conversation.Role(i.s("role")), UserID: i.s("userId"),
+			out = append(out, conversation.Connection{ID: i.s("connectionId"), Role: conversation.Role(i.s("role")), UserID: i.s("userId"),
 				Name: i.s("name"), Widget: i.s("widget"), ConnectedAt: i.t("connectedAt")})
 		}
 		if len(page.LastEvaluatedKey) == 0 {
@@ -178,20 +152,16 @@ func (s *Store) StaleConnections(ctx context.Context, cutoff time.Time) ([]Conne
 	}
 }
 
-func customerFrom(it item) Customer {
-	return Customer{Widget: it.s("widget"), ID: it.s("customerId"), Name: it.s("name"),
-		OpenConversationID: it.s("openConversationId"), Connections: it.ss("connections"),
+func customerFrom(it item) conversation.CustomerState {
+	return conversation.CustomerState{Widget: it.s("widget"), ID: it.s("customerId"), Name: it.s("name"),
+		OpenConversationID: it.s("openConversationId"), ConnectionIDs: it.ss("connections"),
 		LastConnectedAt: it.t("lastConnectedAt"), LastDisconnectedAt: it.t("lastDisconnectedAt")}
 }
 
-func agentFrom(it item) Agent {
+func agentFrom(it item) conversation.Agent {
 	ws := it.ss("workstreams")
-	return Agent{
-		Agent: conversation.Agent{ID: it.s("id"), Name: it.s("name"), Capacity: int(it.n("capacity")), Used: int(it.n("used")),
-			Presence: presenceOf(it), Connections: len(it.ss("connections")), Workstreams: ws},
-		ConnectionIDs: it.ss("connections"),
-		OfflineSince:  it.t("offlineSince"),
-	}
+	return conversation.Agent{ID: it.s("id"), Name: it.s("name"), Capacity: int(it.n("capacity")), Used: int(it.n("used")),
+		Presence: presenceOf(it), Workstreams: ws, ConnectionIDs: it.ss("connections"), OfflineSince: it.t("offlineSince")}
 }
 
 // presenceOf is the agent's effective presence: its chosen one while it has
@@ -206,13 +176,13 @@ func presenceOf(it item) conversation.Presence {
 	return conversation.Available
 }
 
-// Customer reads a customer of a widget; a customer never seen is returned
+// conversation.CustomerState reads a customer of a widget; a customer never seen is returned
 // empty, not as an error.
-func (s *Store) Customer(ctx context.Context, widget, id string) (Customer, error) {
+func (s *Store) Customer(ctx context.Context, widget, id string) (conversation.CustomerState, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Customers,
 		Key: item{"id": str(customerKey(widget, id))}, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return Customer{}, fmt.Errorf("get customer %s of %s: %w", id, widget, err)
+		return conversation.CustomerState{}, fmt.Errorf("get customer %s of %s: %w", id, widget, err)
 	}
 	c := customerFrom(out.Item)
 	c.Widget, c.ID = widget, id
@@ -220,28 +190,28 @@ func (s *Store) Customer(ctx context.Context, widget, id string) (Customer, erro
 }
 
 // Agent reads an agent; an agent never seen is ErrNotFound.
-func (s *Store) Agent(ctx context.Context, id string) (Agent, error) {
+func (s *Store) Agent(ctx context.Context, id string) (conversation.Agent, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Agents, Key: item{"id": str(id)}, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return Agent{}, fmt.Errorf("get agent %s: %w", id, err)
+		return conversation.Agent{}, fmt.Errorf("get agent %s: %w", id, err)
 	}
 	if out.Item == nil {
-		return Agent{}, fmt.Errorf("get agent %s: %w", id, conversation.ErrNotFound)
+		return conversation.Agent{}, fmt.Errorf("get agent %s: %w", id, conversation.ErrNotFound)
 	}
 	return agentFrom(out.Item), nil
 }
 
 // Parties reads a conversation's customer and agent (when it has one) with
 // one BatchGetItem: the connections a message goes to.
-func (s *Store) Parties(ctx context.Context, c *conversation.Conversation) (Customer, *Agent, error) {
+func (s *Store) Parties(ctx context.Context, c *conversation.Conversation) (conversation.CustomerState, *conversation.Agent, error) {
 	req := map[string]types.KeysAndAttributes{
 		s.t.Customers: {Keys: []map[string]types.AttributeValue{{"id": str(customerKey(c.Widget, c.Customer.ID))}}, ConsistentRead: aws.Bool(true)},
 	}
 	if c.Agent != nil {
 		req[s.t.Agents] = types.KeysAndAttributes{Keys: []map[string]types.AttributeValue{{"id": str(c.Agent.ID)}}, ConsistentRead: aws.Bool(true)}
 	}
-	cust := Customer{Widget: c.Widget, ID: c.Customer.ID}
-	var agent *Agent
+	cust := conversation.CustomerState{Widget: c.Widget, ID: c.Customer.ID}
+	var agent *conversation.Agent
 	for len(req) > 0 {
 		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
@@ -260,7 +230,7 @@ func (s *Store) Parties(ctx context.Context, c *conversation.Conversation) (Cust
 }
 
 // OnlineAgents lists agents with at least one open connection.
-func (s *Store) OnlineAgents(ctx context.Context) ([]Agent, error) {
+func (s *Store) OnlineAgents(ctx context.Context) ([]conversation.Agent, error) {
 	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.t.Agents,
 		IndexName:                 aws.String("online"),
@@ -270,7 +240,7 @@ func (s *Store) OnlineAgents(ctx context.Context) ([]Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list online agents: %w", err)
 	}
-	out := make([]Agent, 0, len(items))
+	out := make([]conversation.Agent, 0, len(items))
 	for _, it := range items {
 		out = append(out, agentFrom(it))
 	}
@@ -278,7 +248,7 @@ func (s *Store) OnlineAgents(ctx context.Context) ([]Agent, error) {
 }
 
 // SetPresence sets an agent's chosen presence and returns its new state.
-func (s *Store) SetPresence(ctx context.Context, id string, p conversation.Presence) (Agent, error) {
+func (s *Store) SetPresence(ctx context.Context, id string, p conversation.Presence) (conversation.Agent, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.t.Agents,
 		Key:                       item{"id": str(id)},
@@ -288,10 +258,10 @@ func (s *Store) SetPresence(ctx context.Context, id string, p conversation.Prese
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if conditionFailed(err) {
-		return Agent{}, fmt.Errorf("set presence of %s: %w", id, conversation.ErrNotFound)
+		return conversation.Agent{}, fmt.Errorf("set presence of %s: %w", id, conversation.ErrNotFound)
 	}
 	if err != nil {
-		return Agent{}, fmt.Errorf("set presence of %s: %w", id, err)
+		return conversation.Agent{}, fmt.Errorf("set presence of %s: %w", id, err)
 	}
 	return agentFrom(out.Attributes), nil
 }

@@ -15,17 +15,6 @@ import (
 	"github.com/parley-chat/parley/shared/conversation"
 )
 
-// Widget is a widget's configuration: the workstream its conversations go
-// to, and whom it trusts to vouch for customers (the embedding website's
-// token issuer and its JWKS).
-type Widget struct {
-	ID             string   `json:"id"`
-	Workstream     string   `json:"workstream"`
-	Issuer         string   `json:"issuer"`
-	JWKSURL        string   `json:"jwksUrl"`
-	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
-}
-
 // WorkstreamConfig is a workstream as kept in the settings table: JSON an
 // operator can read and edit with any DynamoDB tool.
 type WorkstreamConfig struct {
@@ -88,11 +77,6 @@ func (w WorkstreamConfig) Workstream() (conversation.Workstream, error) {
 var weekdays = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
 	"wednesday": time.Wednesday, "thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday}
 
-// AgentDefaults are applied to an agent the first time it connects.
-type AgentDefaults struct {
-	Capacity int `json:"capacity"`
-}
-
 const (
 	widgetPrefix     = "widget#"
 	workstreamPrefix = "workstream#"
@@ -131,9 +115,9 @@ func (s *Store) putDoc(ctx context.Context, id, kind string, v any, ifAbsent boo
 	return nil
 }
 
-// Widget reads a widget's configuration; ErrNotFound when there is none.
-func (s *Store) Widget(ctx context.Context, id string) (Widget, error) {
-	var w Widget
+// conversation.Widget reads a widget's configuration; ErrNotFound when there is none.
+func (s *Store) Widget(ctx context.Context, id string) (conversation.Widget, error) {
+	var w conversation.Widget
 	ok, err := s.getDoc(ctx, widgetPrefix+id, &w)
 	if err != nil {
 		return w, err
@@ -145,7 +129,7 @@ func (s *Store) Widget(ctx context.Context, id string) (Widget, error) {
 }
 
 // PutWidget writes a widget; with ifAbsent an existing one is kept.
-func (s *Store) PutWidget(ctx context.Context, w Widget, ifAbsent bool) error {
+func (s *Store) PutWidget(ctx context.Context, w conversation.Widget, ifAbsent bool) error {
 	return s.putDoc(ctx, widgetPrefix+w.ID, "widget", w, ifAbsent)
 }
 
@@ -224,9 +208,9 @@ func (s *Store) Workstreams(ctx context.Context) ([]conversation.Workstream, err
 	return wss, nil
 }
 
-// AgentDefaults reads the defaults for new agents (capacity 3 when unset).
-func (s *Store) AgentDefaults(ctx context.Context) (AgentDefaults, error) {
-	d := AgentDefaults{Capacity: 3}
+// conversation.AgentDefaults reads the defaults for new agents (capacity 3 when unset).
+func (s *Store) AgentDefaults(ctx context.Context) (conversation.AgentDefaults, error) {
+	d := conversation.AgentDefaults{Capacity: 3}
 	if _, err := s.getDoc(ctx, agentDefaultsKey, &d); err != nil {
 		return d, err
 	}
@@ -237,7 +221,7 @@ func (s *Store) AgentDefaults(ctx context.Context) (AgentDefaults, error) {
 }
 
 // PutAgentDefaults writes the defaults for new agents.
-func (s *Store) PutAgentDefaults(ctx context.Context, d AgentDefaults, ifAbsent bool) error {
+func (s *Store) PutAgentDefaults(ctx context.Context, d conversation.AgentDefaults, ifAbsent bool) error {
 	return s.putDoc(ctx, agentDefaultsKey, "agents", d, ifAbsent)
 }
 

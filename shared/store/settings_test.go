@@ -18,13 +18,13 @@ func TestWidgets(t *testing.T) {
 	if _, err := w.s.Widget(w.ctx, "nope"); !errors.Is(err, conversation.ErrNotFound) {
 		t.Errorf("Widget(nope) = %v; want ErrNotFound", err)
 	}
-	first := store.Widget{ID: "shop", Workstream: "support-persistent", Issuer: "https://shop.example/",
+	first := conversation.Widget{ID: "shop", Workstream: "support-persistent", Issuer: "https://shop.example/",
 		JWKSURL: "https://shop.example/jwks.json", AllowedOrigins: []string{"https://shop.example"}}
-	second := store.Widget{ID: "shop", Workstream: "support-live", Issuer: "https://other.example/", JWKSURL: "https://other.example/jwks.json"}
+	second := conversation.Widget{ID: "shop", Workstream: "support-live", Issuer: "https://other.example/", JWKSURL: "https://other.example/jwks.json"}
 	steps := []struct {
-		put      store.Widget
+		put      conversation.Widget
 		ifAbsent bool
-		want     store.Widget
+		want     conversation.Widget
 	}{
 		{first, true, first},
 		{second, true, first}, // an existing widget is kept
@@ -198,15 +198,15 @@ func TestWorkstreamConfig(t *testing.T) {
 func TestAgentDefaults(t *testing.T) {
 	w := newWorld(t)
 	steps := []struct {
-		put      *store.AgentDefaults
+		put      *conversation.AgentDefaults
 		ifAbsent bool
 		want     int
 	}{
 		{nil, false, 3}, // never set
-		{&store.AgentDefaults{Capacity: 5}, true, 5},
-		{&store.AgentDefaults{Capacity: 7}, true, 5}, // kept
-		{&store.AgentDefaults{Capacity: 0}, false, 3},
-		{&store.AgentDefaults{Capacity: 4}, false, 4},
+		{&conversation.AgentDefaults{Capacity: 5}, true, 5},
+		{&conversation.AgentDefaults{Capacity: 7}, true, 5}, // kept
+		{&conversation.AgentDefaults{Capacity: 0}, false, 3},
+		{&conversation.AgentDefaults{Capacity: 4}, false, 4},
 	}
 	for _, s := range steps {
 		if s.put != nil {

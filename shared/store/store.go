@@ -12,14 +12,11 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/parley-chat/parley/shared/conversation"
 )
 
 // DB is the part of the DynamoDB client the store uses; *dynamodb.Client
@@ -82,26 +79,6 @@ func New(db DB, tables Tables, opts ...Option) *Store {
 
 // Tables returns the table names the store uses.
 func (s *Store) Tables() Tables { return s.t }
-
-// ErrStale reports a write that lost a race: the conversation changed since
-// it was read, or the customer meanwhile got another open conversation. The
-// caller reads again and retries; it is also a conversation.ErrConflict.
-var ErrStale = fmt.Errorf("changed concurrently: %w", conversation.ErrConflict)
-
-// ErrDuplicate reports a send whose (sender, clientMessageId) was already
-// stored; the DuplicateError carries the stored message.
-var ErrDuplicate = errors.New("duplicate message")
-
-// DuplicateError is returned (wrapping ErrDuplicate) when a send repeats a
-// clientMessageId; Message is the one stored the first time.
-type DuplicateError struct{ Message conversation.Message }
-
-func (e *DuplicateError) Error() string {
-	return fmt.Sprintf("message %s already stored as seq %d", e.Message.ClientMessageID, e.Message.Seq)
-}
-
-// Unwrap makes errors.Is(err, ErrDuplicate) hold.
-func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
 
 // cancelled returns the cancellation reason codes of a cancelled
 // transaction, in request order, or nil when err is not a cancellation.

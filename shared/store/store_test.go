@@ -56,7 +56,7 @@ func agent(id string) conversation.Participant {
 
 // startChange builds what the chat route applies for a customer's first
 // send: a new conversation and its message with seq 1.
-func startChange(t *testing.T, w string, cust conversation.Participant, cmid string, at time.Time) (store.Change, conversation.Message) {
+func startChange(t *testing.T, w string, cust conversation.Participant, cmid string, at time.Time) (conversation.Change, conversation.Message) {
 	t.Helper()
 	c, err := conversation.Start(conversation.NewConversationID(), ws, w, cust, at)
 	if err != nil {
@@ -69,7 +69,7 @@ func startChange(t *testing.T, w string, cust conversation.Participant, cmid str
 	}
 	m := conversation.Message{ID: conversation.NewMessageID(), ConversationID: c.ID, Seq: eff.Seq,
 		ClientMessageID: cmid, Sender: cust, Text: "hello from " + cust.ID, At: at}
-	return store.Change{Conversation: c, PrevVersion: prev, Create: true, Message: &m}, m
+	return conversation.Change{Conversation: c, PrevVersion: prev, Create: true, Message: &m}, m
 }
 
 // create starts a conversation of cust on the test widget with a first
@@ -96,7 +96,7 @@ func (w *world) trySend(id string, by conversation.Participant, cmid, text strin
 	}
 	m := conversation.Message{ID: conversation.NewMessageID(), ConversationID: id, Seq: eff.Seq,
 		ClientMessageID: cmid, Sender: by, Text: text, At: at}
-	return m, w.s.Apply(w.ctx, store.Change{Conversation: c, PrevVersion: prev, Message: &m})
+	return m, w.s.Apply(w.ctx, conversation.Change{Conversation: c, PrevVersion: prev, Message: &m})
 }
 
 // send stores a message, reading again whenever it loses a race.
@@ -104,7 +104,7 @@ func (w *world) send(id string, by conversation.Participant, cmid, text string, 
 	w.t.Helper()
 	for {
 		m, err := w.trySend(id, by, cmid, text, at)
-		if errors.Is(err, store.ErrStale) {
+		if errors.Is(err, conversation.ErrStale) {
 			continue
 		}
 		if err != nil {
@@ -117,7 +117,7 @@ func (w *world) send(id string, by conversation.Participant, cmid, text string, 
 // move reads conversation id, lets fn move a copy and say what else
 // changes with it, and applies the result once. It returns the error of
 // Apply, and the state read and the state written.
-func (w *world) move(id string, fn func(c *conversation.Conversation) (store.Change, error)) (before, after *conversation.Conversation, err error) {
+func (w *world) move(id string, fn func(c *conversation.Conversation) (conversation.Change, error)) (before, after *conversation.Conversation, err error) {
 	w.t.Helper()
 	before, err = w.s.Conversation(w.ctx, id)
 	if err != nil {
@@ -133,16 +133,16 @@ func (w *world) move(id string, fn func(c *conversation.Conversation) (store.Cha
 }
 
 // connectAgent opens a connection for agent id (capacity for a new agent).
-func (w *world) connectAgent(id, connID string, capacity int, at time.Time) store.Connection {
+func (w *world) connectAgent(id, connID string, capacity int, at time.Time) conversation.Connection {
 	w.t.Helper()
-	c := store.Connection{ID: connID, Role: conversation.AgentRole, UserID: id, Name: agent(id).Name, ConnectedAt: at}
+	c := conversation.Connection{ID: connID, Role: conversation.AgentRole, UserID: id, Name: agent(id).Name, ConnectedAt: at}
 	if err := w.s.AddConnection(w.ctx, c, capacity); err != nil {
 		w.t.Fatalf("AddConnection(%s of %s) = %v", connID, id, err)
 	}
 	return c
 }
 
-func (w *world) agent(id string) store.Agent {
+func (w *world) agent(id string) conversation.Agent {
 	w.t.Helper()
 	a, err := w.s.Agent(w.ctx, id)
 	if err != nil {
@@ -161,12 +161,12 @@ func (w *world) conversation(id string) *conversation.Conversation {
 }
 
 // assignChange is what routing applies to give c to agent a.
-func assignChange(a store.Agent, at time.Time) func(c *conversation.Conversation) (store.Change, error) {
-	return func(c *conversation.Conversation) (store.Change, error) {
-		if err := c.Assign(a.Agent, at); err != nil {
-			return store.Change{}, err
+func assignChange(a conversation.Agent, at time.Time) func(c *conversation.Conversation) (conversation.Change, error) {
+	return func(c *conversation.Conversation) (conversation.Change, error) {
+		if _, err := c.Assign(a, at); err != nil {
+			return conversation.Change{}, err
 		}
-		return store.Change{Capacity: &store.Capacity{AgentID: a.ID, Units: c.Units, Max: a.Capacity - c.Units, RequireAvailable: true}}, nil
+		return conversation.Change{Capacity: conversation.CapacityChange{AgentID: a.ID, Units: c.Units, Max: a.Capacity - c.Units, RequireAvailable: true}}, nil
 	}
 }
 

@@ -32,14 +32,14 @@ func workstreamConfig(id string, mode conversation.Mode, open, keepSameAgent boo
 // by an earlier run on another address trusts that address's issuer, so it
 // is pointed at this run's.
 func seed(ctx context.Context, st *store.Store, customerIssuer, jwksURL string) error {
-	if err := st.PutAgentDefaults(ctx, store.AgentDefaults{Capacity: 3}, true); err != nil {
+	if err := st.PutAgentDefaults(ctx, conversation.AgentDefaults{Capacity: 3}, true); err != nil {
 		return err
 	}
 	for _, s := range seeded {
 		if err := st.PutWorkstream(ctx, s.workstream, true); err != nil {
 			return err
 		}
-		w := store.Widget{ID: s.widget, Workstream: s.workstream.ID, Issuer: customerIssuer, JWKSURL: jwksURL}
+		w := conversation.Widget{ID: s.widget, Workstream: s.workstream.ID, Issuer: customerIssuer, JWKSURL: jwksURL}
 		old, err := st.Widget(ctx, s.widget)
 		switch {
 		case errors.Is(err, conversation.ErrNotFound):

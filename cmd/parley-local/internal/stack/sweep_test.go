@@ -43,7 +43,7 @@ func (s *Stack) gone(t *testing.T, widget, customer string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(c.Connections) == 0
+		return len(c.ConnectionIDs) == 0
 	})
 }
 
