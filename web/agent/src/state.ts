@@ -81,6 +81,13 @@ export function connect(websocketUrl: string, token: () => Promise<string>): Con
     onEvent: (f) => event(f),
     onStatus: (s) => {
       status.value = s;
+      if (s.state === 'open') {
+        // Caught up: the outbox goes out, and the read receipt.
+        if (pendingLoad) void load(pendingLoad);
+        pendingLoad = null;
+        void flush();
+        markRead();
+      }
     },
   });
   conn.start();
@@ -150,10 +157,11 @@ async function hello(c: Connection): Promise<void> {
     }
   }
   const sel = selectedId.value;
-  if (sel && !conversations.value[sel]?.loaded) void load(sel);
-  void flush();
-  markRead();
+  if (sel && !conversations.value[sel]?.loaded) pendingLoad = sel;
 }
+
+/** A transcript to load once the connection counts as open. */
+let pendingLoad: string | null = null;
 
 /** Loads the newest page of a transcript. */
 async function load(id: string): Promise<void> {

@@ -102,7 +102,14 @@ export class Chat {
       },
       onOpen: () => this.sync(),
       onEvent: (f) => this.event(f),
-      onStatus: (status) => this.set({ status }),
+      onStatus: (status) => {
+        this.set({ status });
+        if (status.state === 'open') {
+          // Caught up: now what waited in the outbox goes out, and receipts.
+          void this.flush();
+          this.markRead();
+        }
+      },
       createSocket: opts.createSocket,
       minDelayMs: opts.minDelayMs,
       maxDelayMs: opts.maxDelayMs,
@@ -230,8 +237,11 @@ export class Chat {
       agentReadSeq: Math.max(read, current && mem && mem.conversation.id === current.conversation.id ? this.state.agentReadSeq : 0),
     });
     this.save();
-    void this.flush();
-    this.markRead();
+    if (this.conn.isReady) {
+      // A resync on an open connection: the outbox and receipts follow at once.
+      void this.flush();
+      this.markRead();
+    }
   }
 
   /** Loads the page of messages before the oldest one shown. */

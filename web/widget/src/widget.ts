@@ -184,6 +184,9 @@ export class ParleyChat extends HTMLElement {
       }
       return value;
     } catch (e) {
+      // A fresh token was wanted because the last attempt failed, which is
+      // mostly the network: the one held still serves while it is valid.
+      if (this.token && this.token.exp - 10 > now) return this.token.value;
       this.tokenFailed = true;
       this.render();
       throw e;
