@@ -105,6 +105,8 @@ function patch(id: string, f: (v: ConvView) => ConvView | null): void {
 }
 
 function view(c: Conversation, old?: ConvView): ConvView {
+  // A backend without lastMessage (added in the protocol) leaves the preview we built.
+  if (c.lastMessage === undefined && old?.c.lastMessage) c = { ...c, lastMessage: old.c.lastMessage };
   return {
     c,
     messages: old?.messages ?? [],

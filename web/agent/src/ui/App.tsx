@@ -64,7 +64,7 @@ function TopBar({ onSignOut }: { onSignOut: () => void }) {
       </div>
       {a && (
         <p class="capacity">
-          {a.used} of {a.capacity} in use
+          {groups.value.active.length} active · capacity {a.capacity}
         </p>
       )}
       <ConnectionState />
