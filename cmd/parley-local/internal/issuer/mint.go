@@ -77,7 +77,12 @@ func (i *Issuer) Mint(req TokenRequest) (string, error) {
 		Exp  int64  `json:"exp"`
 	}{iss, aud, req.Sub, req.Name, now.Unix(), now.Add(ttl).Unix()}
 
-	alg := req.Alg
+	return i.signJWT(req.Alg, claims)
+}
+
+// signJWT signs claims as a compact JWS with alg ("" is RS256) under the
+// key's kid.
+func (i *Issuer) signJWT(alg string, claims any) (string, error) {
 	if alg == "" {
 		alg = "RS256"
 	}

@@ -12,10 +12,15 @@ import (
 func (s *Stack) Banner() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Parley local stack on %s\n\n", s.URL)
+	fmt.Fprintf(&b, "  Demo site          %s/  (live chat: %s/?widget=live)\n", s.URL, s.URL)
+	fmt.Fprintf(&b, "  Agent app          %s/agent/\n", s.URL)
+	fmt.Fprintf(&b, "  Widget             %s/widget.js\n", s.URL)
+	fmt.Fprintf(&b, "  Endpoints          %s/local/\n\n", s.URL)
 	fmt.Fprintf(&b, "  WebSocket API      %s?token=JWT\n", s.WSURL)
 	fmt.Fprintf(&b, "  Management API     %s/@connections/{connectionId}\n", s.URL)
 	fmt.Fprintf(&b, "  Token issuer       POST %s/local/token\n", s.URL)
 	fmt.Fprintf(&b, "  JWKS               %s\n", s.Issuer.JWKSURL())
+	fmt.Fprintf(&b, "  OpenID Connect     %s/.well-known/openid-configuration\n", s.Issuer.AgentIssuer())
 	fmt.Fprintf(&b, "  DynamoDB           %s\n", s.dynamoEndpoint())
 	fmt.Fprintf(&b, "  Metrics            %s/local/metrics\n", s.URL)
 	fmt.Fprintf(&b, "  Health             %s/healthz\n\n", s.URL)
@@ -50,11 +55,19 @@ var startPage = template.Must(template.New("start").Parse(`<!doctype html>
 </head><body>
 <h1>Parley local stack</h1>
 <p>The WebSocket API, its Lambda handlers, DynamoDB, the conversations stream and the sweep schedule from <code>template.yaml</code>, running in one process.</p>
+<h2>Apps</h2>
+<ul>
+<li><a href="/">Demo customer site</a> with the persistent widget · <a href="/?widget=live">with the live one</a></li>
+<li><a href="/agent/">Agent app</a> (sign in with any agent name)</li>
+<li>Widget script: <a href="/widget.js"><code>/widget.js</code></a> · agent app settings: <a href="/agent/config.json"><code>/agent/config.json</code></a></li>
+</ul>
 <h2>Endpoints</h2>
 <ul>
 <li>WebSocket API: <code>{{.WS}}?token=JWT</code></li>
 <li>Token issuer: <code>POST {{.URL}}/local/token</code></li>
 <li>JWKS: <a href="/local/.well-known/jwks.json"><code>/local/.well-known/jwks.json</code></a></li>
+<li>Agent sign-in (OpenID Connect): <a href="/local/agents/.well-known/openid-configuration"><code>/local/agents/.well-known/openid-configuration</code></a></li>
+<li>Demo site's token endpoint: <code>POST {{.URL}}/demo/token</code> with <code>{"name": "Alice", "widget": "persistent"}</code></li>
 <li>Management API: <code>{{.URL}}/@connections/{connectionId}</code></li>
 <li>DynamoDB: <code>{{.DB}}</code></li>
 <li>Metrics: <a href="/local/metrics"><code>/local/metrics</code></a> · Health: <a href="/healthz"><code>/healthz</code></a></li>

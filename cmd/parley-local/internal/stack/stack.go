@@ -45,6 +45,7 @@ type Options struct {
 	DynamoDBEndpoint string        // external DynamoDB-compatible endpoint instead of the embedded one
 	ScheduleInterval time.Duration // run scheduled functions this often instead of their rate
 	Template         string        // path to template.yaml
+	Web              string        // folder of the built web apps (agent/dist, widget/dist, demo); "" serves none
 	StackName        string        // AWS::StackName, default "parley"
 	Limits           gateway.Limits
 	FlushInterval    time.Duration // embedded store's group-commit interval (default 1s)
@@ -200,7 +201,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	mux.HandleFunc("GET /local/.well-known/jwks.json", s.Issuer.ServeJWKS)
 	mux.Handle("GET /local/metrics", s.Metrics)
 	mux.HandleFunc("GET /local/metrics/invocations", s.Metrics.ServeInvocations)
-	mux.HandleFunc("GET /{$}", s.startPage)
+	s.webRoutes(mux)
 
 	bgctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
