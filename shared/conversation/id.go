@@ -13,3 +13,13 @@ func NewConversationID() string {
 func NewMessageID() string {
 	return "m_" + rand.Text()
 }
+
+// MaxIDBytes is the longest id a client may name; longer ones name nothing.
+const MaxIDBytes = 128
+
+// ValidConversationID reports whether id could have been made by
+// NewConversationID: anything else names no conversation, and is not looked
+// up.
+func ValidConversationID(id string) bool {
+	return len(id) > len("c_") && len(id) <= MaxIDBytes && id[:2] == "c_"
+}
