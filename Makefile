@@ -56,7 +56,7 @@ run-dynamodb-local: web
 
 # Every test on the embedded store, then the store, handler, push and end-to-end suites
 # again on Amazon DynamoDB Local, the referee of the embedded emulation.
-PARITY = ./shared/store/ ./shared/route/ ./shared/push/ ./cmd/parley-local/internal/stack/
+PARITY = ./shared/store/ ./shared/chat/ ./shared/route/ ./shared/push/ ./cmd/parley-local/internal/stack/
 
 test: vet web-test
 	$(GO) test -race -count=1 -timeout 20m ./...

@@ -137,14 +137,13 @@ func sum(m map[string]int) int {
 
 func run(ctx context.Context, base string, nCustomers, nAgents, nMessages int, widget string) error {
 	run := time.Now().UnixNano()
-	var agentConns []*conn
+	// Agents stay connected (and so available) until the run ends.
 	for i := 0; i < nAgents; i++ {
 		c, err := dial(ctx, base, map[string]any{"role": "agent", "sub": fmt.Sprintf("load-agent-%d-%d", run, i), "name": fmt.Sprintf("Agent %d", i)})
 		if err != nil {
 			return fmt.Errorf("agent %d: %w", i, err)
 		}
 		defer c.ws.Close(websocket.StatusNormalClosure, "done")
-		agentConns = append(agentConns, c)
 	}
 	// Customers open conversations; those that get an agent chat.
 	type chat struct {

@@ -11,13 +11,10 @@ import (
 )
 
 func main() {
-	deps, err := route.FromEnvironment(context.Background())
+	cfg, err := route.AWS(context.Background())
 	if err != nil {
 		log.Fatalf("authorizer: %v", err)
 	}
-	handler, err := route.Handler("authorizer", deps)
-	if err != nil {
-		log.Fatalf("authorizer: %v", err)
-	}
-	lambda.Start(handler)
+	d := route.Environment(cfg)
+	lambda.StartHandlerFunc(route.Authorizer(d))
 }

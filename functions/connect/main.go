@@ -11,13 +11,11 @@ import (
 )
 
 func main() {
-	deps, err := route.FromEnvironment(context.Background())
+	cfg, err := route.AWS(context.Background())
 	if err != nil {
 		log.Fatalf("connect: %v", err)
 	}
-	handler, err := route.Handler("connect", deps)
-	if err != nil {
-		log.Fatalf("connect: %v", err)
-	}
-	lambda.Start(handler)
+	d := route.Environment(cfg)
+	d.Management = route.ManagementAPI(cfg)
+	lambda.StartHandlerFunc(route.Connect(d))
 }

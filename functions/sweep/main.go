@@ -11,13 +11,11 @@ import (
 )
 
 func main() {
-	deps, err := route.FromEnvironment(context.Background())
+	cfg, err := route.AWS(context.Background())
 	if err != nil {
 		log.Fatalf("sweep: %v", err)
 	}
-	handler, err := route.Handler("sweep", deps)
-	if err != nil {
-		log.Fatalf("sweep: %v", err)
-	}
-	lambda.Start(handler)
+	d := route.Environment(cfg)
+	d.Management = route.ManagementAPI(cfg)
+	lambda.StartHandlerFunc(route.Sweep(d))
 }

@@ -1,22 +1,28 @@
 // Package push delivers frames to WebSocket connections through the API
-// Gateway Management API (PostToConnection). A connection API Gateway no
-// longer has (410 Gone) is reported as ErrGone so the caller removes it
-// rather than retrying.
+// Gateway Management API (PostToConnection): the chat service's Pusher. A
+// connection API Gateway no longer has (410 Gone) is reported as ErrGone so
+// the caller removes it rather than retrying; a frame over the gateway's
+// size limit (413) as conversation.ErrTooLarge.
 package push
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
+
+	"github.com/parley-chat/parley/shared/chat"
+	"github.com/parley-chat/parley/shared/conversation"
 )
 
-// ErrGone reports a connection that is closed or unknown to API Gateway.
-var ErrGone = errors.New("push: connection gone")
+// ErrGone reports a connection that is closed or unknown to API Gateway;
+// it is the chat service's own.
+var ErrGone = chat.ErrGone
+
+var _ chat.Pusher = (*Sender)(nil)
 
 // API is the part of the Management API client push uses;
 // *apigatewaymanagementapi.Client satisfies it.
@@ -47,43 +53,11 @@ func (s *Sender) Post(ctx context.Context, connectionID string, frame []byte) er
 	if errors.As(err, &gone) {
 		return fmt.Errorf("post to %s: %w", connectionID, ErrGone)
 	}
-	return fmt.Errorf("post to %s: %w", connectionID, err)
-}
-
-// Result is the outcome of a Fanout.
-type Result struct {
-	Delivered int
-	Gone      []string // connections to forget
-	Err       error    // the first other failure, if any
-}
-
-// Fanout delivers frame to every connection concurrently: one slow or dead
-// connection does not hold up the others.
-func (s *Sender) Fanout(ctx context.Context, connectionIDs []string, frame []byte) Result {
-	var (
-		mu  sync.Mutex
-		res Result
-		wg  sync.WaitGroup
-	)
-	for _, id := range connectionIDs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.Post(ctx, id, frame)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				res.Delivered++
-			case errors.Is(err, ErrGone):
-				res.Gone = append(res.Gone, id)
-			case res.Err == nil:
-				res.Err = err
-			}
-		}()
+	var tooLarge *types.PayloadTooLargeException
+	if errors.As(err, &tooLarge) {
+		return fmt.Errorf("post %d bytes to %s: %w", len(frame), connectionID, conversation.ErrTooLarge)
 	}
-	wg.Wait()
-	return res
+	return fmt.Errorf("post to %s: %w", connectionID, err)
 }
 
 // Disconnect asks API Gateway to close a connection; one already gone is

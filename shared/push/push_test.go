@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley/cmd/parley-local/localtest"
+	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/push"
 	"github.com/parley-chat/parley/shared/store"
 )
@@ -124,32 +124,8 @@ func TestSender(t *testing.T) {
 	t.Run("Post too large", func(t *testing.T) {
 		c := connect(t, s, "large")
 		err := p.Post(ctx, c.id, bytes.Repeat([]byte("x"), 129<<10))
-		if err == nil || errors.Is(err, push.ErrGone) {
-			t.Errorf("Post(129 KiB) = %v; want an error that is not ErrGone (the connection is fine)", err)
-		}
-	})
-
-	t.Run("Fanout", func(t *testing.T) {
-		a, b := connect(t, s, "fan-a"), connect(t, s, "fan-b")
-		frame := []byte(`{"type":"typing","typing":true}`)
-		res := p.Fanout(ctx, []string{a.id, "gone=", b.id}, frame)
-		if res.Delivered != 2 || !slices.Equal(res.Gone, []string{"gone="}) || res.Err != nil {
-			t.Errorf("Fanout([live, gone, live]) = %+v; want Delivered 2, Gone [gone=], no Err", res)
-		}
-		for _, c := range []client{a, b} {
-			if got := c.read(t); !bytes.Equal(got, frame) {
-				t.Errorf("client %s read %q; want %q", c.id, got, frame)
-			}
-		}
-
-		res = p.Fanout(ctx, nil, frame)
-		if res.Delivered != 0 || len(res.Gone) != 0 || res.Err != nil {
-			t.Errorf("Fanout(none) = %+v; want nothing", res)
-		}
-
-		res = p.Fanout(ctx, []string{a.id, "gone="}, bytes.Repeat([]byte("x"), 129<<10))
-		if res.Delivered != 0 || res.Err == nil || errors.Is(res.Err, push.ErrGone) {
-			t.Errorf("Fanout(129 KiB) = %+v; want nothing delivered and the failure in Err", res)
+		if !errors.Is(err, conversation.ErrTooLarge) || errors.Is(err, push.ErrGone) {
+			t.Errorf("Post(129 KiB) = %v; want ErrTooLarge, not ErrGone (the connection is fine)", err)
 		}
 	})
 

@@ -1,9 +1,11 @@
-// Package route holds Parley's Lambda handlers: one per WebSocket route,
-// plus the conversations-stream notifier and the scheduled sweeper. Each
-// takes an AWS event, calls the conversation domain and the store, and
-// pushes frames back through the Management API. The functions' mains and
-// the local stack build the same handlers from Functions, so there is no
-// local-only code path.
+// Package route holds Parley's Lambda adapters: for each function a typed
+// handler that reads its AWS event (API Gateway WebSocket route, REQUEST
+// authorizer, DynamoDB stream, EventBridge schedule), calls the chat
+// service, and delivers what it returns. Each function's main builds the
+// clients its function needs and starts its handler; the local stack builds
+// the same handlers, so there is no local-only code path. Frames are the
+// wire package's; use cases are the chat package's; route itself holds no
+// rule of the protocol.
 package route
 
 import (
@@ -21,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/parley-chat/parley/shared/chat"
 	"github.com/parley-chat/parley/shared/push"
 	"github.com/parley-chat/parley/shared/store"
 )
@@ -29,64 +32,92 @@ import (
 // environment. Building them does no network I/O (Lambda init stays fast).
 type Deps struct {
 	DynamoDB   store.DB
-	Management push.API
-	HTTP       *http.Client // for JWKS
+	Management push.API     // functions that push; the authorizer has none
+	HTTP       *http.Client // the authorizer's JWKS fetches
 	Getenv     func(string) string
 	Log        *slog.Logger
 	Now        func() time.Time
 }
 
-// FromEnvironment builds Deps as a deployed function does: the default AWS
-// configuration, the Management API at MANAGEMENT_ENDPOINT, JSON logs.
-func FromEnvironment(ctx context.Context) (Deps, error) {
+// AWS loads a deployed function's AWS configuration (the default chain:
+// Lambda's role credentials and region).
+func AWS(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return Deps{}, fmt.Errorf("load AWS config: %w", err)
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
-	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
+	return cfg, nil
+}
+
+// Environment is a deployed function's Deps on cfg: DynamoDB, the process
+// environment, and Lambda's JSON log handler, which adds each invocation's
+// request id. Functions that push add Management.
+func Environment(cfg aws.Config) Deps {
 	return Deps{
 		DynamoDB: dynamodb.NewFromConfig(cfg),
-		Management: apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
-			if endpoint != "" {
-				o.BaseEndpoint = aws.String(endpoint)
-			}
-		}),
-		HTTP:   &http.Client{Timeout: 5 * time.Second},
-		Getenv: os.Getenv,
-		Log:    lambdacontext.NewLogger(),
-		Now:    time.Now,
-	}, nil
-}
-
-// Functions builds each function's handler by its name (the ./functions
-// directory; template.HandlerName of its logical id). The value is what the
-// function's main passes to lambda.Start.
-var Functions = map[string]func(*App) any{
-	"authorizer": func(a *App) any { return a.Authorize },
-	"connect":    func(a *App) any { return a.Connect },
-	"disconnect": func(a *App) any { return a.Disconnect },
-	"message":    func(a *App) any { return a.Frames("hello", "send", "history", "typing", "read", "ping") },
-	"park":       func(a *App) any { return a.Frames("park") },
-	"pickup":     func(a *App) any { return a.Frames("pickup") },
-	"close":      func(a *App) any { return a.Frames("close") },
-	"presence":   func(a *App) any { return a.Frames("presence") },
-	"default":    func(a *App) any { return a.Default },
-	"notify":     func(a *App) any { return a.Notify },
-	"sweep":      func(a *App) any { return a.Sweep },
-}
-
-// Handler returns the handler of the named function.
-func Handler(name string, d Deps) (any, error) {
-	f, ok := Functions[name]
-	if !ok {
-		return nil, fmt.Errorf("no handler for function %q", name)
+		HTTP:     &http.Client{Timeout: 5 * time.Second},
+		Getenv:   os.Getenv,
+		Log:      lambdacontext.NewLogger(),
+		Now:      time.Now,
 	}
-	return f(New(d)), nil
 }
 
-func envInt(getenv func(string) string, k string, def int) int {
-	if v, err := strconv.Atoi(getenv(k)); err == nil {
-		return v
+// ManagementAPI is the API Gateway Management API client at the
+// MANAGEMENT_ENDPOINT the template gives the function.
+func ManagementAPI(cfg aws.Config) *apigatewaymanagementapi.Client {
+	endpoint := os.Getenv("MANAGEMENT_ENDPOINT")
+	return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
+func (d Deps) log() *slog.Logger {
+	if d.Log == nil {
+		return slog.Default()
 	}
-	return def
+	return d.Log
+}
+
+func (d Deps) now() func() time.Time {
+	if d.Now == nil {
+		return time.Now
+	}
+	return d.Now
+}
+
+func (d Deps) getenv(k string) string {
+	if d.Getenv == nil {
+		return ""
+	}
+	return d.Getenv(k)
+}
+
+// service builds the chat service on d's clients.
+func service(d Deps) *chat.Service {
+	retention := time.Duration(envInt(d.getenv("MESSAGE_RETENTION_DAYS"))) * 24 * time.Hour
+	st := store.New(d.DynamoDB, store.TablesFromEnv(d.getenv), store.WithClock(d.now()), store.WithRetention(retention))
+	var p chat.Pusher = noPusher{}
+	if d.Management != nil {
+		p = push.New(d.Management)
+	}
+	return chat.New(st, p, chat.Options{Now: d.now(), Log: d.log()})
+}
+
+func envInt(v string) int {
+	n, _ := strconv.Atoi(v)
+	return n
+}
+
+// noPusher is the pusher of a function without a Management API client
+// (the authorizer, which only reads settings): pushing there is a bug.
+type noPusher struct{}
+
+func (noPusher) Post(ctx context.Context, id string, _ []byte) error {
+	return fmt.Errorf("post to %s: this function has no Management API client", id)
+}
+
+func (noPusher) Disconnect(ctx context.Context, id string) error {
+	return fmt.Errorf("disconnect %s: this function has no Management API client", id)
 }

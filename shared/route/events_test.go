@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/parley-chat/parley/shared/chat"
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/route"
 	"github.com/parley-chat/parley/shared/store"
@@ -52,7 +53,7 @@ var (
 	jwtShape  = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
 )
 
-// fixtureFunction is the function (route.Functions name) template.yaml
+// fixtureFunction is the function (its folder name under functions/) template.yaml
 // sends the fixture's event to.
 func fixtureFunction(t testing.TB, tpl samTemplate, name string) string {
 	t.Helper()
@@ -323,8 +324,14 @@ func TestStreamEvent(t *testing.T) {
 		t.Errorf("streamViewType %q, sizeBytes %d, sequenceNumber %q, approximateCreationDateTime %v",
 			ch.StreamViewType, ch.SizeBytes, ch.SequenceNumber, ch.ApproximateCreationDateTime)
 	}
-	before := store.ConversationFromItem(route.FromStreamImage(ch.OldImage))
-	after := store.ConversationFromItem(route.FromStreamImage(ch.NewImage))
+	before, err := store.ConversationFromStream(ch.OldImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := store.ConversationFromStream(ch.NewImage)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if ch.Keys["id"].String() != fixtureConversation || before.ID != fixtureConversation || after.ID != fixtureConversation {
 		t.Errorf("keys.id %v, old id %q, new id %q; want %s", ch.Keys["id"], before.ID, after.ID, fixtureConversation)
 	}
@@ -372,7 +379,7 @@ func TestFixturesInvokeAsIs(t *testing.T) {
 	}
 	for _, name := range order {
 		fn := fixtureFunction(t, tpl, name)
-		h, err := route.Handler(fn, d)
+		h, err := handlerOf(fn, d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,8 +403,9 @@ func TestFixturesInvokeAsIs(t *testing.T) {
 				t.Errorf("%s → %s = %s, %v; want no batchItemFailures", name, fn, out, err)
 			}
 		case "schedule":
-			if err != nil || string(out) != "null" {
-				t.Errorf("%s → %s = %s, %v; want null, <nil>", name, fn, out, err)
+			var rep chat.SweepReport
+			if err != nil || json.Unmarshal(out, &rep) != nil || rep.Disconnects != 1 {
+				t.Errorf("%s → %s = %s, %v; want a report of the one stale connection dropped", name, fn, out, err)
 			}
 		}
 	}

@@ -2,265 +2,166 @@ package route
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/parley-chat/parley/shared/chat"
 	"github.com/parley-chat/parley/shared/conversation"
+	"github.com/parley-chat/parley/shared/wire"
 )
 
-// request is one client frame being served.
-type request struct {
-	conn      string // connectionId
-	who       conversation.Participant
-	widget    string // customers: the widget they came through
-	action    string
-	requestID any // echoed as sent; nil when absent
-	fields    map[string]json.RawMessage
-	log       *slog.Logger
-	received  time.Time
-	replied   bool
+// RouteHandler is the handler of a WebSocket route's function.
+type RouteHandler = func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// Message serves the chat routes: hello, send, history, typing, read, ping.
+func Message(d Deps) RouteHandler {
+	return frames(d, wire.ActionHello, wire.ActionSend, wire.ActionHistory, wire.ActionTyping, wire.ActionRead, wire.ActionPing)
 }
 
-// identity reads who is on the connection from the authorizer context API
-// Gateway attaches to every event of it; never from the frame.
-func identity(rc events.APIGatewayWebsocketProxyRequestContext) (conversation.Participant, string, error) {
-	m, _ := rc.Authorizer.(map[string]any)
-	s := func(k string) string { v, _ := m[k].(string); return v }
-	p := conversation.Participant{ID: s("userId"), Name: s("name")}
-	switch s("role") {
-	case "customer":
-		p.Role = conversation.Customer
-	case "agent":
-		p.Role = conversation.AgentRole
-	default:
-		return p, "", fmt.Errorf("connection %s has no authorizer identity: %w", rc.ConnectionID, errUnauthorized)
-	}
-	if p.ID == "" || (p.Role == conversation.Customer && s("widget") == "") {
-		return p, "", fmt.Errorf("connection %s: incomplete authorizer identity: %w", rc.ConnectionID, errUnauthorized)
-	}
-	return p, s("widget"), nil
-}
+// Park serves the park route.
+func Park(d Deps) RouteHandler { return frames(d, wire.ActionPark) }
 
-type action func(context.Context, *request) ([]byte, error)
+// Pickup serves the pickup route.
+func Pickup(d Deps) RouteHandler { return frames(d, wire.ActionPickup) }
 
-// Frames returns the handler of a route function serving the given actions
-// (route keys). Every frame gets exactly one reply, pushed to the sending
-// connection; a refused or failed one gets an `error` frame and leaves the
-// connection usable.
-func (a *App) Frames(actions ...string) func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	table := map[string]action{
-		"hello": a.hello, "send": a.send, "history": a.history, "typing": a.typing, "read": a.read, "ping": a.ping,
-		"park": a.park, "pickup": a.pickup, "close": a.close, "presence": a.presence,
-	}
-	serve := map[string]action{}
-	for _, name := range actions {
-		serve[name] = table[name]
-	}
+// Close serves the close route.
+func Close(d Deps) RouteHandler { return frames(d, wire.ActionClose) }
+
+// Presence serves the presence route.
+func Presence(d Deps) RouteHandler { return frames(d, wire.ActionPresence) }
+
+// frames is the handler of a route function serving the given actions.
+// Every frame gets exactly one reply, pushed to the sending connection; a
+// refused or failed one gets an `error` frame and leaves the connection
+// usable.
+func frames(d Deps, serves ...wire.Action) RouteHandler {
+	svc, base, now := service(d), d.log(), d.now()
 	return func(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		rc := ev.RequestContext
-		r := &request{conn: rc.ConnectionID, action: rc.RouteKey, received: a.now()}
-		r.log = a.logger(ctx, "route", rc.RouteKey, "connectionId", rc.ConnectionID)
-		out, err := a.serveFrame(ctx, r, ev, serve)
+		start := now()
+		log := base.With("route", rc.RouteKey, "connectionId", rc.ConnectionID)
+		req, caller, err := admit(ev, serves)
+		if caller.ID != "" {
+			log = log.With("role", caller.Role, "userId", caller.ID)
+		}
+		ctx = chat.WithLog(ctx, log)
+		var res chat.Result
+		if err == nil {
+			res, err = svc.Serve(ctx, caller, req)
+		}
 		if err != nil {
-			lvl := slog.LevelInfo
-			if code(err) == "internal" {
-				lvl = slog.LevelError
-			}
-			r.log.Log(ctx, lvl, "request refused", "code", code(err), "error", err.Error())
-			out = reply("error", r.requestID, frame{"code": code(err), "message": clientMessage(err)})
+			refused(ctx, log, err)
+			res = chat.Result{Reply: wire.ErrorFrame(req.ID, err)}
 		}
-		if !r.replied {
-			a.respond(ctx, r, out)
+		if err := svc.Deliver(ctx, rc.ConnectionID, res); err != nil {
+			log.WarnContext(ctx, "follow-up failed", "error", err.Error())
 		}
-		r.log.InfoContext(ctx, "request served", "action", r.action, "durationMs", time.Since(r.received).Milliseconds())
+		log.InfoContext(ctx, "request served", "action", req.Action, "durationMs", now().Sub(start).Milliseconds())
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 	}
 }
 
-func (a *App) serveFrame(ctx context.Context, r *request, ev events.APIGatewayWebsocketProxyRequest, serve map[string]action) ([]byte, error) {
-	if err := json.Unmarshal([]byte(ev.Body), &r.fields); err != nil {
-		return nil, badField("frame is not a JSON object")
+// admit decodes a frame and says who sent it, in the order the protocol
+// promises: a frame that is not one is bad_request, a connection without an
+// identity unauthorized, an action this function does not serve
+// unknown_action, an agent-only action from a customer forbidden before its
+// fields are even read, then the fields.
+func admit(ev events.APIGatewayWebsocketProxyRequest, serves []wire.Action) (wire.Request, chat.Caller, error) {
+	req, derr := wire.Decode([]byte(ev.Body))
+	if req.Action == "" {
+		return req, chat.Caller{}, derr
 	}
-	if raw, ok := r.fields["requestId"]; ok {
-		_ = json.Unmarshal(raw, &r.requestID)
-	}
-	who, widget, err := identity(ev.RequestContext)
+	caller, err := callerOf(ev.RequestContext)
 	if err != nil {
-		return nil, err
+		return req, caller, err
 	}
-	r.who, r.widget = who, widget
-	r.log = r.log.With("role", who.Role, "userId", who.ID)
-	act, ok := serve[r.action]
-	if !ok || act == nil {
-		return nil, fmt.Errorf("route %q is not served by this function: %w", r.action, errUnknownAction)
+	if !slices.Contains(serves, req.Action) {
+		return req, caller, fmt.Errorf("route %q is not served by this function: %w", req.Action, wire.ErrUnknownAction)
 	}
-	return act(ctx, r)
+	if req.Action.AgentOnly() && caller.Role != conversation.AgentRole {
+		return req, caller, wire.Public(fmt.Sprintf("only agents may %s", req.Action), conversation.ErrNotAllowed)
+	}
+	return req, caller, derr
+}
+
+// refused logs a request that gets an error frame: a refusal is news, a
+// failure is an error.
+func refused(ctx context.Context, log *slog.Logger, err error) {
+	lvl := slog.LevelInfo
+	if wire.CodeOf(err) == wire.CodeInternal {
+		lvl = slog.LevelError
+	}
+	log.Log(ctx, lvl, "request refused", "code", wire.CodeOf(err), "error", err.Error())
 }
 
 // Default answers frames no route matched ($default): unknown actions, and
 // frames that are not JSON objects with a string action.
-func (a *App) Default(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	log := a.logger(ctx, "route", "$default", "connectionId", ev.RequestContext.ConnectionID)
-	var fields map[string]json.RawMessage
-	var requestID any
-	var err error
-	if jerr := json.Unmarshal([]byte(ev.Body), &fields); jerr != nil {
-		err = badField("frame is not a JSON object")
-	} else {
-		if raw, ok := fields["requestId"]; ok {
-			_ = json.Unmarshal(raw, &requestID)
+func Default(d Deps) RouteHandler {
+	svc, base := service(d), d.log()
+	return func(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		log := base.With("route", "$default", "connectionId", ev.RequestContext.ConnectionID)
+		req, err := wire.Decode([]byte(ev.Body))
+		if err == nil {
+			err = wire.Public(fmt.Sprintf("unknown action %q", req.Action), wire.ErrUnknownAction)
 		}
-		var act any
-		if raw, ok := fields["action"]; !ok {
-			err = badField("missing field action")
-		} else if jerr := json.Unmarshal(raw, &act); jerr != nil {
-			err = badField("action must be a string")
-		} else if s, ok := act.(string); !ok {
-			err = badField("action must be a string")
-		} else {
-			err = &publicError{msg: fmt.Sprintf("unknown action %q", truncate(s, 64)), err: errUnknownAction}
+		refused(ctx, log, err)
+		ctx = chat.WithLog(ctx, log)
+		_ = svc.Deliver(ctx, ev.RequestContext.ConnectionID, chat.Result{Reply: wire.ErrorFrame(req.ID, err)})
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}
+}
+
+// Connect records a new connection; an agent coming online may be handed
+// queued conversations at once.
+func Connect(d Deps) RouteHandler {
+	svc, base, now := service(d), d.log(), d.now()
+	return func(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		rc := ev.RequestContext
+		log := base.With("route", "$connect", "connectionId", rc.ConnectionID)
+		ctx = chat.WithLog(ctx, log)
+		c, err := callerOf(rc)
+		if err != nil {
+			log.WarnContext(ctx, "connect without identity", "error", err.Error())
+			return events.APIGatewayProxyResponse{StatusCode: 401}, nil
 		}
-	}
-	log.InfoContext(ctx, "request refused", "code", code(err), "error", err.Error())
-	out := reply("error", requestID, frame{"code": code(err), "message": clientMessage(err)})
-	if perr := a.push.Post(ctx, ev.RequestContext.ConnectionID, out); perr != nil {
-		log.WarnContext(ctx, "reply not delivered", "error", perr.Error())
-	}
-	return events.APIGatewayProxyResponse{StatusCode: 200}, nil
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
-// Field readers: a missing required field or a wrongly typed one is a
-// bad_request naming the field.
-
-func (r *request) has(name string) bool {
-	raw, ok := r.fields[name]
-	return ok && string(raw) != "null"
-}
-
-func (r *request) str(name string, required bool) (string, error) {
-	if !r.has(name) {
-		if required {
-			return "", badField("missing field " + name)
+		at := time.UnixMilli(rc.ConnectedAt)
+		if rc.ConnectedAt == 0 {
+			at = now()
 		}
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(r.fields[name], &s); err != nil {
-		return "", badField(name + " must be a string")
-	}
-	return s, nil
-}
-
-func (r *request) int(name string, required bool) (int64, bool, error) {
-	if !r.has(name) {
-		if required {
-			return 0, false, badField("missing field " + name)
+		res, err := svc.Connect(ctx, conversation.Connection{ID: rc.ConnectionID, Role: c.Role, UserID: c.ID, Name: c.Name, Widget: c.Widget, ConnectedAt: at})
+		if err != nil {
+			return events.APIGatewayProxyResponse{}, err
 		}
-		return 0, false, nil
-	}
-	var f float64
-	if err := json.Unmarshal(r.fields[name], &f); err != nil || f != float64(int64(f)) {
-		return 0, false, badField(name + " must be an integer")
-	}
-	return int64(f), true, nil
-}
-
-func (r *request) bool(name string) (bool, error) {
-	if !r.has(name) {
-		return false, badField("missing field " + name)
-	}
-	var b bool
-	if err := json.Unmarshal(r.fields[name], &b); err != nil {
-		return false, badField(name + " must be a boolean")
-	}
-	return b, nil
-}
-
-// conversationFor reads a conversation the caller may act on; anything
-// else is not_found, revealing nothing about other people's conversations.
-func (a *App) conversationFor(ctx context.Context, r *request, id string) (*conversation.Conversation, error) {
-	if id == "" || len(id) > 128 || !strings.HasPrefix(id, "c_") {
-		return nil, fmt.Errorf("conversation %q: %w", truncate(id, 128), conversation.ErrNotFound)
-	}
-	c, err := a.store.Conversation(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	// Customer ids are the embedding website's; the same id on another
-	// widget is another person.
-	if !c.Visible(r.who) || (r.who.Role == conversation.Customer && c.Widget != r.widget) {
-		return nil, fmt.Errorf("conversation %s is not %s %s's: %w", id, r.who.Role, r.who.ID, conversation.ErrNotFound)
-	}
-	return c, nil
-}
-
-// deliver pushes frame to connections, forgetting the ones API Gateway no
-// longer has (410) instead of retrying them.
-func (a *App) deliver(ctx context.Context, log *slog.Logger, conns []string, who conversation.Participant, widget string, frame []byte) {
-	if len(conns) == 0 {
-		return
-	}
-	res := a.push.Fanout(ctx, conns, frame)
-	a.forgetGone(ctx, log, res.Gone, who, widget)
-	if res.Err != nil {
-		log.WarnContext(ctx, "push failed", "error", res.Err.Error())
-	}
-}
-
-// connectGrace is how long after it was recorded a connection may answer
-// 410 without being gone: API Gateway answers 410 to pushes until $connect
-// has returned, and $connect records the connection first (then, for an
-// agent, assigns queued conversations, whose notifications race the 101).
-const connectGrace = 30 * time.Second
-
-// forgetGone removes connections API Gateway no longer has, rather than
-// pushing to them again; one still in its $connect is left alone.
-func (a *App) forgetGone(ctx context.Context, log *slog.Logger, gone []string, who conversation.Participant, widget string) {
-	for _, id := range gone {
-		if c, err := a.store.Connection(ctx, id); err == nil && a.now().Sub(c.ConnectedAt) < connectGrace {
-			log.InfoContext(ctx, "push to a connection still opening", "goneConnectionId", id)
-			continue
+		if err := svc.Deliver(ctx, "", res); err != nil {
+			log.WarnContext(ctx, "follow-up failed", "error", err.Error())
 		}
-		if err := a.store.RemoveConnection(ctx, storeConn(id, who, widget), a.now()); err != nil {
-			log.WarnContext(ctx, "forget gone connection", "goneConnectionId", id, "error", err.Error())
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}
+}
+
+// Disconnect forgets a connection.
+func Disconnect(d Deps) RouteHandler {
+	svc, base := service(d), d.log()
+	return func(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		rc := ev.RequestContext
+		ctx = chat.WithLog(ctx, base.With("route", "$disconnect", "connectionId", rc.ConnectionID))
+		// The authorizer context is not documented on $disconnect: without
+		// it, the service falls back to what $connect recorded.
+		var who *conversation.Connection
+		if c, err := callerOf(rc); err == nil {
+			who = &conversation.Connection{Role: c.Role, UserID: c.ID, Name: c.Name, Widget: c.Widget}
 		}
+		reason := ""
+		if rc.DisconnectReason != nil {
+			reason = *rc.DisconnectReason
+		}
+		if err := svc.Disconnect(ctx, rc.ConnectionID, who, rc.DisconnectStatusCode, reason); err != nil {
+			return events.APIGatewayProxyResponse{}, err
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 	}
 }
-
-func without(ids []string, id string) []string {
-	return slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == id })
-}
-
-// respond pushes the reply to the requesting connection. Actions call it
-// themselves when they have follow-up work (assignment, fan-out) that the
-// client should learn about after its reply.
-func (a *App) respond(ctx context.Context, r *request, out []byte) {
-	r.replied = true
-	if err := a.push.Post(ctx, r.conn, out); err != nil {
-		r.log.WarnContext(ctx, "reply not delivered", "error", err.Error())
-	}
-}
-
-func storeConn(id string, who conversation.Participant, widget string) conversation.Connection {
-	return conversation.Connection{ID: id, Role: who.Role, UserID: who.ID, Widget: widget}
-}
-
-// maxAttempts bounds the read-modify-write retries of one request that
-// keeps losing races (each loss means another request made progress).
-const maxAttempts = 8
-
-func retryable(err error) bool { return errors.Is(err, conversation.ErrStale) }

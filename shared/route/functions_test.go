@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/parley-chat/parley/shared/route"
 )
 
 // samTemplate is what these tests read of template.yaml: the functions, and
@@ -151,8 +149,8 @@ func (tpl samTemplate) kindOf(logicalID string) string {
 
 // TestFunctionsMatchTemplate checks the one naming convention the mains,
 // the Makefile, SAM and the local stack share: every template function
-// <Name>Function has functions/<name>/main.go building route.Handler
-// ("<name>"), whose handler takes the event the template sends it.
+// <Name>Function has functions/<name>/main.go starting route.<Name>, whose
+// handler takes the event the template sends it.
 func TestFunctionsMatchTemplate(t *testing.T) {
 	tpl := loadTemplate(t)
 	if len(tpl.functions) == 0 || len(tpl.routes) == 0 || tpl.authorizer == "" {
@@ -163,26 +161,28 @@ func TestFunctionsMatchTemplate(t *testing.T) {
 
 	for id := range tpl.functions {
 		name := functionName(id)
-		if _, ok := route.Functions[name]; !ok {
-			t.Errorf("template function %s: route.Functions has no %q", id, name)
+		c, ok := constructors[name]
+		if !ok {
+			t.Errorf("template function %s: no route constructor for %q", id, name)
+			continue
 		}
 		main, err := os.ReadFile(filepath.Join(repoRoot(), "functions", name, "main.go"))
 		if err != nil {
 			t.Errorf("template function %s: %v", id, err)
-		} else if !strings.Contains(string(main), `route.Handler("`+name+`"`) {
-			t.Errorf("functions/%s/main.go does not build route.Handler(%q, ...)", name, name)
+		} else if !strings.Contains(string(main), "lambda.StartHandlerFunc(route."+c.name+"(") {
+			t.Errorf("functions/%s/main.go does not start route.%s", name, c.name)
 		}
 	}
 
-	for name := range route.Functions {
+	for name := range constructors {
 		id := logicalID(name)
 		if _, ok := tpl.functions[id]; !ok {
-			t.Errorf("route.Functions[%q]: template.yaml has no %s", name, id)
+			t.Errorf("constructor %q: template.yaml has no %s", name, id)
 			continue
 		}
-		h, err := route.Handler(name, d)
+		h, err := handlerOf(name, d)
 		if err != nil || h == nil {
-			t.Errorf("route.Handler(%q) = %v, %v", name, h, err)
+			t.Errorf("handler of %q = %v, %v", name, h, err)
 			continue
 		}
 		var ok bool
@@ -200,7 +200,7 @@ func TestFunctionsMatchTemplate(t *testing.T) {
 			continue
 		}
 		if !ok {
-			t.Errorf("route.Handler(%q) is %T, which does not take the %s event the template sends %s", name, h, tpl.kindOf(id), id)
+			t.Errorf("handler of %q is %T, which does not take the %s event the template sends %s", name, h, tpl.kindOf(id), id)
 		}
 	}
 
@@ -210,15 +210,12 @@ func TestFunctionsMatchTemplate(t *testing.T) {
 	}
 	for _, e := range dirs {
 		if e.IsDir() {
-			if _, ok := route.Functions[e.Name()]; !ok {
-				t.Errorf("functions/%s: route.Functions has no entry", e.Name())
+			if _, ok := constructors[e.Name()]; !ok {
+				t.Errorf("functions/%s: no route constructor", e.Name())
 			}
 		}
 	}
 
-	if h, err := route.Handler("no-such-function", d); err == nil {
-		t.Errorf(`route.Handler("no-such-function") = %T, <nil>; want an error`, h)
-	}
 }
 
 // TestMakefileBuildsEveryFunction checks the Makefile's side of the naming
@@ -234,7 +231,7 @@ func TestMakefileBuildsEveryFunction(t *testing.T) {
 	if m := regexp.MustCompile(`(?m)^FUNCTIONS\s*=\s*(.*)$`).FindStringSubmatch(mk); m != nil {
 		listed = strings.Fields(m[1])
 	}
-	for name := range route.Functions {
+	for name := range constructors {
 		if !slices.Contains(listed, name) {
 			t.Errorf("Makefile FUNCTIONS %v lacks %s", listed, name)
 		}

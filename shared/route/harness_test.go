@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/parley-chat/parley/cmd/parley-local/localtest"
 	"github.com/parley-chat/parley/cmd/parley-local/localtest/wsclient"
+	"github.com/parley-chat/parley/shared/chat"
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/route"
 	"github.com/parley-chat/parley/shared/store"
@@ -79,20 +81,48 @@ type (
 	authorizerHandler = func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error)
 	routeHandler      = func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)
 	streamHandler     = func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
-	scheduleHandler   = func(context.Context, events.CloudWatchEvent) error
+	scheduleHandler   = func(context.Context, events.CloudWatchEvent) (chat.SweepReport, error)
 )
+
+// constructors are the functions' typed handlers, by folder name under
+// functions/, and the name of the route constructor each main starts.
+var constructors = map[string]struct {
+	name  string
+	build func(route.Deps) any
+}{
+	"authorizer": {"Authorizer", func(d route.Deps) any { return route.Authorizer(d) }},
+	"connect":    {"Connect", func(d route.Deps) any { return route.Connect(d) }},
+	"disconnect": {"Disconnect", func(d route.Deps) any { return route.Disconnect(d) }},
+	"message":    {"Message", func(d route.Deps) any { return route.Message(d) }},
+	"park":       {"Park", func(d route.Deps) any { return route.Park(d) }},
+	"pickup":     {"Pickup", func(d route.Deps) any { return route.Pickup(d) }},
+	"close":      {"Close", func(d route.Deps) any { return route.Close(d) }},
+	"presence":   {"Presence", func(d route.Deps) any { return route.Presence(d) }},
+	"default":    {"Default", func(d route.Deps) any { return route.Default(d) }},
+	"notify":     {"Notify", func(d route.Deps) any { return route.Notify(d) }},
+	"sweep":      {"Sweep", func(d route.Deps) any { return route.Sweep(d) }},
+}
+
+// handlerOf builds the named function's handler as its main does.
+func handlerOf(name string, d route.Deps) (any, error) {
+	c, ok := constructors[name]
+	if !ok {
+		return nil, fmt.Errorf("no function %q", name)
+	}
+	return c.build(d), nil
+}
 
 // handler builds the named function's handler and checks its signature.
 func handler[H any](t testing.TB, name string, d route.Deps) H {
 	t.Helper()
-	h, err := route.Handler(name, d)
+	h, err := handlerOf(name, d)
 	if err != nil {
-		t.Fatalf("route.Handler(%q): %v", name, err)
+		t.Fatal(err)
 	}
 	typed, ok := h.(H)
 	if !ok {
 		var want H
-		t.Fatalf("route.Handler(%q) is %T; want %T", name, h, want)
+		t.Fatalf("handler of %q is %T; want %T", name, h, want)
 	}
 	return typed
 }

@@ -21,7 +21,7 @@ func TestSweep(t *testing.T) {
 	d := s.deps(t)
 	sweep := fixtureHandler[scheduleHandler](t, "sweep.json", d)
 	tick := decode[events.CloudWatchEvent](t, "sweep.json")
-	if err := sweep(ctxT(t), tick); err != nil {
+	if _, err := sweep(ctxT(t), tick); err != nil {
 		t.Fatalf("sweep on an empty store = %v; want <nil>", err)
 	}
 
@@ -55,7 +55,7 @@ func TestSweep(t *testing.T) {
 	serve(t, connect, stale)
 
 	for i := range 2 {
-		if err := sweep(ctxT(t), tick); err != nil {
+		if _, err := sweep(ctxT(t), tick); err != nil {
 			t.Fatalf("sweep %d on a populated store = %v; want <nil>", i+1, err)
 		}
 		c, err := s.Store.Conversation(ctxT(t), queued)
@@ -96,7 +96,7 @@ func TestSweepFailure(t *testing.T) {
 	s := startStack(t)
 	broken := s.deps(t)
 	broken.DynamoDB = depsAt(t, deadEndpoint(t), s.env).DynamoDB
-	if err := fixtureHandler[scheduleHandler](t, "sweep.json", broken)(ctxT(t), decode[events.CloudWatchEvent](t, "sweep.json")); err == nil {
+	if _, err := fixtureHandler[scheduleHandler](t, "sweep.json", broken)(ctxT(t), decode[events.CloudWatchEvent](t, "sweep.json")); err == nil {
 		t.Errorf("sweep with DynamoDB unreachable = <nil>; want an error")
 	}
 }

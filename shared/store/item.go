@@ -33,13 +33,6 @@ func (it item) n(k string) int64 {
 	return 0
 }
 
-func (it item) b(k string) bool {
-	if v, ok := it[k].(*types.AttributeValueMemberBOOL); ok {
-		return v.Value
-	}
-	return false
-}
-
 func (it item) ss(k string) []string {
 	if v, ok := it[k].(*types.AttributeValueMemberSS); ok {
 		return v.Value
@@ -154,12 +147,6 @@ func conversationFrom(it item) *conversation.Conversation {
 	c.LastCustomerMessageAt = it.t("lastCustomerMessageAt")
 	c.ClosedAt = it.t("closedAt")
 	return c
-}
-
-// ConversationFromItem decodes a conversations-table item, such as a stream
-// image converted to SDK attribute values.
-func ConversationFromItem(it map[string]types.AttributeValue) *conversation.Conversation {
-	return conversationFrom(item(it))
 }
 
 func messageItem(m conversation.Message) item {

@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -276,14 +275,14 @@ func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke
 		// The handlers log as in Lambda, where the log handler adds the
 		// request id of the invocation in ctx; the function's name tells
 		// the functions' lines apart here, as their log groups do in AWS.
-		h, err := route.Handler(f.Name, route.Deps{
+		h, err := handler(f.Name, route.Deps{
 			DynamoDB: handlerDB, Management: mgmt, HTTP: httpClient,
 			Getenv: func(k string) string { return env[k] }, Log: handlerLogger(s.log, id), Now: now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("function %s (./functions/%s): %w", id, f.Name, err)
 		}
-		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: lambda.NewHandler(h),
+		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: h,
 			Log: s.log.With("component", "lambda"), Label: f.Name, Metrics: s.Metrics}
 	}
 	return fns, nil

@@ -1,0 +1,276 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/shared/chat"
+	"github.com/parley-chat/parley/shared/conversation"
+	"github.com/parley-chat/parley/shared/wire"
+)
+
+// The reply comes first, then the other connections' frames, then the
+// follow-up: a first message is acknowledged, its conversation assigned to
+// the available agent, and delivered to the customer's other device.
+func TestSendRepliesThenDeliversThenAssigns(t *testing.T) {
+	w := newWorld(t)
+	bob := w.connect("bob", "")
+	alice := w.connect("alice", "persistent")
+	phone := w.connect("alice", "persistent")
+
+	req, _ := wire.Decode([]byte(`{"action":"send","requestId":"r1","clientMessageId":"a1","text":"hello"}`))
+	res, err := w.svc.Serve(w.ctx, alice, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, ok := res.Reply.(*wire.Ack)
+	if !ok || ack.Message == nil || ack.Message.Seq != 1 || ack.Conversation.Status != "queued" {
+		t.Fatalf("Send reply = %#v; want an ack of seq 1 in a queued conversation", res.Reply)
+	}
+	if len(res.Out) != 1 || !slices.Equal(res.Out[0].ConnectionIDs, []string{phone.ConnectionID}) || res.Then == nil {
+		t.Fatalf("Send result: out %+v, then %v; want the message for the other device, then the assignment", res.Out, res.Then != nil)
+	}
+	if got := w.conversation(ack.Conversation.ID); got.Status != conversation.Queued {
+		t.Fatalf("before the follow-up the conversation is %s; want queued (nothing is done behind the reply)", got.Status)
+	}
+	if err := w.svc.Deliver(w.ctx, alice.ConnectionID, res); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.conversation(ack.Conversation.ID); got.Status != conversation.Active || got.Agent == nil || got.Agent.ID != "bob" {
+		t.Errorf("after Deliver: %s with %+v; want active with bob", got.Status, got.Agent)
+	}
+	if a := w.agent("bob"); a.Used != 1 {
+		t.Errorf("bob uses %d; want 1", a.Used)
+	}
+	if f := w.push.to(alice.ConnectionID); len(f) != 1 || f[0]["requestId"] != "r1" {
+		t.Errorf("alice got %v; want her ack", f)
+	}
+	if f := w.push.of(phone.ConnectionID, "message"); len(f) != 1 {
+		t.Errorf("alice's phone got %v; want the message", w.push.to(phone.ConnectionID))
+	}
+	if f := w.push.to(bob.ConnectionID); len(f) != 0 {
+		t.Errorf("bob got %v from the send itself; the stream tells him of the assignment", f)
+	}
+}
+
+// Conversations never stay queued while an agent has room, however the
+// first sends race each other and their customers' next messages: every
+// free unit is taken, and none twice.
+func TestRacingFirstSendsLeaveNoFreeAgent(t *testing.T) {
+	w := newWorld(t)
+	agents := []chat.Caller{w.connect("ann", ""), w.connect("ben", ""), w.connect("cat", "")} // 3 × capacity 3
+	const customers = 15
+	var wg sync.WaitGroup
+	for i := range customers {
+		c := w.connect(fmt.Sprintf("racer%02d", i), "persistent")
+		wg.Go(func() {
+			// A first message and, at once, a second, each bumping the
+			// conversation under any assigner.
+			for n := 1; n <= 2; n++ {
+				w.ok(c, fmt.Sprintf(`{"action":"send","clientMessageId":"m%d","text":"me first"}`, n))
+			}
+		})
+	}
+	wg.Wait()
+	used := 0
+	for _, a := range agents {
+		ag := w.agent(a.ID)
+		cs, err := w.st.AgentConversations(w.ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ag.Used != ag.Capacity || len(cs) != ag.Capacity {
+			t.Errorf("agent %s: used %d of %d with %d conversations; want full", a.ID, ag.Used, ag.Capacity, len(cs))
+		}
+		used += ag.Used
+	}
+	queue, err := w.st.Queue(w.ctx, "support-persistent", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used != 9 || len(queue) != customers-9 {
+		t.Errorf("assigned %d, queued %d; want 9 and %d", used, len(queue), customers-9)
+	}
+}
+
+// Twenty sends racing into one conversation from two devices are all
+// stored, once each, with gap-free seqs: a lost race is retried, never
+// answered with conflict.
+func TestConcurrentSendsAreAllAccepted(t *testing.T) {
+	w := newWorld(t)
+	w.connect("bob", "")
+	laptop, phone := w.connect("alice", "persistent"), w.connect("alice", "persistent")
+	id := idOf(w.ok(laptop, `{"action":"send","clientMessageId":"first","text":"hi"}`))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var seqs []int
+	for i := range 20 {
+		dev := []chat.Caller{laptop, phone}[i%2]
+		wg.Go(func() {
+			r := w.do(dev, fmt.Sprintf(`{"action":"send","conversationId":%q,"clientMessageId":"c%d","text":"racing"}`, id, i))
+			if r["type"] != "ack" {
+				t.Errorf("send %d = %v; want ack", i, r)
+				return
+			}
+			mu.Lock()
+			seqs = append(seqs, int(obj(r["message"])["seq"].(float64)))
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(seqs)
+	for i, s := range seqs {
+		if s != i+2 {
+			t.Fatalf("seqs %v; want 2-21 once each", seqs)
+		}
+	}
+	if c := w.conversation(id); c.LastSeq != 21 {
+		t.Errorf("lastSeq %d; want 21", c.LastSeq)
+	}
+}
+
+// A customer's park, pickup or presence is forbidden before the store is
+// asked anything.
+func TestAgentOnlyActionsRefuseCustomersUnread(t *testing.T) {
+	w := newWorld(t)
+	alice := w.connect("alice", "persistent")
+	st := &counting{Store: w.st}
+	svc := chat.New(countingStore{st}, w.push, chat.Options{Log: slog.New(slog.DiscardHandler)})
+	for _, frame := range []string{
+		`{"action":"park","conversationId":"c_SOMEONEELSESCONVERSATION"}`,
+		`{"action":"pickup","conversationId":"c_SOMEONEELSESCONVERSATION"}`,
+		`{"action":"presence","status":"away"}`,
+	} {
+		req, err := wire.Decode([]byte(frame))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Serve(context.Background(), alice, req)
+		if wire.CodeOf(err) != wire.CodeForbidden {
+			t.Errorf("customer %s = %v; want forbidden", frame, err)
+		}
+	}
+	if n := st.calls.Load(); n != 0 {
+		t.Errorf("the store was asked %d times; want none", n)
+	}
+}
+
+// countingStore counts the reads agent-only refusals must not make.
+type countingStore struct{ *counting }
+
+func (c countingStore) Conversation(ctx context.Context, id string) (*conversation.Conversation, error) {
+	c.calls.Add(1)
+	return c.Store.Conversation(ctx, id)
+}
+
+func (c countingStore) Agent(ctx context.Context, id string) (conversation.Agent, error) {
+	c.calls.Add(1)
+	return c.Store.Agent(ctx, id)
+}
+
+func (c countingStore) SetPresence(ctx context.Context, id string, p conversation.Presence) (conversation.Agent, error) {
+	c.calls.Add(1)
+	return c.Store.SetPresence(ctx, id, p)
+}
+
+// Park frees the agent's capacity at once, and the follow-up gives it to
+// the oldest queued conversation.
+func TestParkHandsFreedCapacityToTheQueue(t *testing.T) {
+	w := newWorld(t)
+	bob := w.connect("bob", "")
+	var ids []string
+	for i := range 4 {
+		c := w.connect(fmt.Sprintf("cust%d", i), "persistent")
+		ids = append(ids, idOf(w.ok(c, `{"action":"send","clientMessageId":"m1","text":"hello"}`)))
+	}
+	if c := w.conversation(ids[3]); c.Status != conversation.Queued {
+		t.Fatalf("fourth = %s; want queued (capacity 3)", c.Status)
+	}
+	w.ok(bob, fmt.Sprintf(`{"action":"park","conversationId":%q}`, ids[0]))
+	if c := w.conversation(ids[3]); c.Status != conversation.Active || c.Agent.ID != "bob" {
+		t.Errorf("after park the fourth is %s; want active with bob", c.Status)
+	}
+	if a := w.agent("bob"); a.Used != 3 {
+		t.Errorf("bob uses %d; want 3 (one parked, the fourth taken)", a.Used)
+	}
+}
+
+// A stream notification is strict: a failed push leaves the transition
+// unmarked, so Lambda delivers the record again; a gone connection is
+// forgotten, not a failure.
+func TestNotifyIsStrict(t *testing.T) {
+	w := newWorld(t)
+	bob := w.connect("bob", "")
+	alice := w.connect("alice", "persistent")
+	id := idOf(w.ok(alice, `{"action":"send","clientMessageId":"m1","text":"hello"}`))
+	after := w.conversation(id)
+	before := after.Clone()
+	before.Status, before.Agent, before.Version = conversation.Queued, nil, after.Version-1
+
+	failing := &failingPusher{pusher: w.push, fail: bob.ConnectionID}
+	svc := chat.New(w.st, failing, chat.Options{Log: slog.New(slog.DiscardHandler)})
+	res, err := svc.Notify(w.ctx, before, after)
+	if err != nil || !res.Strict {
+		t.Fatalf("Notify = %+v, %v; want a strict result", res, err)
+	}
+	if err := svc.Deliver(w.ctx, "", res); err == nil {
+		t.Fatal("Deliver with bob's push failing = <nil>; want the failure")
+	}
+	if done, _ := w.st.Notified(w.ctx, id, after.Version); done {
+		t.Error("the transition was marked notified though bob's push failed")
+	}
+	res, _ = w.svc.Notify(w.ctx, before, after)
+	if err := w.svc.Deliver(w.ctx, "", res); err != nil {
+		t.Fatal(err)
+	}
+	if done, _ := w.st.Notified(w.ctx, id, after.Version); !done {
+		t.Error("after a good delivery the transition is not marked notified")
+	}
+	if f := w.push.of(bob.ConnectionID, "conversation"); len(f) != 1 {
+		t.Errorf("bob got %d conversation events; want 1", len(f))
+	}
+	// Again (at-least-once delivery): nothing more is pushed.
+	res, _ = w.svc.Notify(w.ctx, before, after)
+	if len(res.Out) != 0 {
+		t.Errorf("a redelivered transition pushes %+v; want nothing", res.Out)
+	}
+}
+
+type failingPusher struct {
+	*pusher
+	fail string
+}
+
+func (p *failingPusher) Post(ctx context.Context, id string, frame []byte) error {
+	if id == p.fail {
+		return fmt.Errorf("post to %s: throttled", id)
+	}
+	return p.pusher.Post(ctx, id, frame)
+}
+
+// A push to a connection the gateway no longer has forgets it.
+func TestGoneConnectionsAreForgotten(t *testing.T) {
+	w := newWorld(t)
+	w.connect("bob", "")
+	alice := w.connect("alice", "persistent")
+	tab := w.connect("alice", "persistent")
+	w.clock.mu.Lock()
+	w.clock.at = w.clock.at.Add(time.Minute) // past the grace of a connection still opening
+	w.clock.mu.Unlock()
+	w.push.mu.Lock()
+	w.push.gone[tab.ConnectionID] = true
+	w.push.mu.Unlock()
+	w.ok(alice, `{"action":"send","clientMessageId":"m1","text":"hello"}`)
+	cust, err := w.st.Customer(w.ctx, "persistent", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cust.ConnectionIDs, []string{alice.ConnectionID}) {
+		t.Errorf("alice's connections = %v; want only %s (the gone tab forgotten)", cust.ConnectionIDs, alice.ConnectionID)
+	}
+}

@@ -1,0 +1,204 @@
+package chat_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/cmd/parley-local/localtest"
+	"github.com/parley-chat/parley/shared/chat"
+	"github.com/parley-chat/parley/shared/conversation"
+	"github.com/parley-chat/parley/shared/store"
+	"github.com/parley-chat/parley/shared/wire"
+)
+
+// pusher records every frame the service pushes, by connection: the one
+// fake here, since a push has no behaviour to emulate beyond arriving,
+// except the gateway's two answers it can give: gone, and too large.
+type pusher struct {
+	mu     sync.Mutex
+	frames map[string][]map[string]any
+	gone   map[string]bool
+	closed []string
+}
+
+func newPusher() *pusher {
+	return &pusher{frames: map[string][]map[string]any{}, gone: map[string]bool{}}
+}
+
+func (p *pusher) Post(ctx context.Context, id string, frame []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gone[id] {
+		return fmt.Errorf("post to %s: %w", id, chat.ErrGone)
+	}
+	if len(frame) > wire.MaxFrameBytes {
+		return fmt.Errorf("post %d bytes to %s: %w", len(frame), id, conversation.ErrTooLarge)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(frame, &f); err != nil {
+		return fmt.Errorf("frame %s is not JSON: %w", frame, err)
+	}
+	p.frames[id] = append(p.frames[id], f)
+	return nil
+}
+
+func (p *pusher) Disconnect(ctx context.Context, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = append(p.closed, id)
+	return nil
+}
+
+// to returns the frames pushed to a connection so far.
+func (p *pusher) to(id string) []map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.frames[id])
+}
+
+// of returns the frames of one type pushed to a connection.
+func (p *pusher) of(id, typ string) []map[string]any {
+	var out []map[string]any
+	for _, f := range p.to(id) {
+		if f["type"] == typ {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// counting is the real store, counting the calls the service makes of it.
+type counting struct {
+	*store.Store
+	calls atomic.Int64
+}
+
+// world is a service over the real store on a real DynamoDB-compatible
+// server, seeded as the local stack seeds it.
+type world struct {
+	t     *testing.T
+	ctx   context.Context
+	st    *store.Store
+	push  *pusher
+	svc   *chat.Service
+	clock *clock
+	conns atomic.Int64
+}
+
+type clock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.at }
+
+func newWorld(t *testing.T) *world {
+	db, tables := localtest.DynamoDB(t)
+	w := &world{t: t, ctx: t.Context(), push: newPusher(), clock: &clock{at: time.Now()}}
+	w.st = store.New(db, tables, store.WithClock(w.clock.now))
+	w.svc = chat.New(w.st, w.push, chat.Options{Now: w.clock.now, Log: slog.New(slog.DiscardHandler)})
+	if err := w.st.PutAgentDefaults(w.ctx, conversation.AgentDefaults{Capacity: 3}, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, ws := range []struct {
+		widget, id string
+		mode       conversation.Mode
+		open, keep bool
+	}{
+		{"persistent", "support-persistent", conversation.Persistent, true, true},
+		{"live", "support-live", conversation.Live, true, false},
+		{"persistent-after-hours", "after-hours-persistent", conversation.Persistent, false, true},
+	} {
+		cfg := store.WorkstreamConfig{ID: ws.id, Mode: string(ws.mode), KeepSameAgent: ws.keep, Units: 1}
+		cfg.Hours.TimeZone, cfg.Hours.AlwaysOpen = "UTC", ws.open
+		if err := w.st.PutWorkstream(w.ctx, cfg, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.st.PutWidget(w.ctx, conversation.Widget{ID: ws.widget, Workstream: ws.id}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// connect opens a connection for a customer of widget (or an agent when
+// widget is ""), as $connect does, and delivers what that started.
+func (w *world) connect(id, widget string) chat.Caller {
+	w.t.Helper()
+	role := conversation.AgentRole
+	if widget != "" {
+		role = conversation.Customer
+	}
+	c := chat.Caller{Participant: conversation.Participant{Role: role, ID: id, Name: id}, Widget: widget,
+		ConnectionID: fmt.Sprintf("k%d=", w.conns.Add(1))}
+	res, err := w.svc.Connect(w.ctx, conversation.Connection{ID: c.ConnectionID, Role: role, UserID: id, Name: id, Widget: widget, ConnectedAt: w.clock.now()})
+	if err != nil {
+		w.t.Fatalf("Connect(%s) = %v", id, err)
+	}
+	if err := w.svc.Deliver(w.ctx, "", res); err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+// do serves one frame of c, delivers its result, and returns the reply c
+// got (an error frame for a refusal).
+func (w *world) do(c chat.Caller, frame string) map[string]any {
+	w.t.Helper()
+	req, err := wire.Decode([]byte(frame))
+	var res chat.Result
+	if err == nil {
+		res, err = w.svc.Serve(w.ctx, c, req)
+	}
+	if err != nil {
+		res = chat.Result{Reply: wire.ErrorFrame(req.ID, err)}
+	}
+	before := len(w.push.to(c.ConnectionID))
+	if err := w.svc.Deliver(w.ctx, c.ConnectionID, res); err != nil {
+		w.t.Fatalf("Deliver(%s) = %v", frame, err)
+	}
+	got := w.push.to(c.ConnectionID)
+	if len(got) <= before {
+		w.t.Fatalf("%s: no reply to %s", c.ID, frame)
+	}
+	return got[before]
+}
+
+// ok is do that fails the test on an error reply.
+func (w *world) ok(c chat.Caller, frame string) map[string]any {
+	w.t.Helper()
+	r := w.do(c, frame)
+	if r["type"] == "error" {
+		w.t.Fatalf("%s: %s = %v", c.ID, frame, r)
+	}
+	return r
+}
+
+func (w *world) conversation(id string) *conversation.Conversation {
+	w.t.Helper()
+	c, err := w.st.Conversation(w.ctx, id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+func (w *world) agent(id string) conversation.Agent {
+	w.t.Helper()
+	a, err := w.st.Agent(w.ctx, id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return a
+}
+
+func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+
+func idOf(ack map[string]any) string { return obj(ack["conversation"])["id"].(string) }

@@ -1,0 +1,75 @@
+package chat
+
+import (
+	"context"
+
+	"github.com/parley-chat/parley/shared/conversation"
+	"github.com/parley-chat/parley/shared/wire"
+)
+
+// Notify tells the parties of a conversation's transition from before to
+// after, as the conversations stream reports it: an agent that a parked
+// conversation's customer came back, both parties of assignments and
+// closes. Stream delivery is at least once, so a transition is marked done
+// once pushed (the Result's follow-up) and skipped when seen again; the
+// Result is strict, so a failed push leaves it unmarked for a retry.
+func (s *Service) Notify(ctx context.Context, before, after *conversation.Conversation) (Result, error) {
+	if before.Status == after.Status || after.ID == "" {
+		return Result{}, nil
+	}
+	log := s.logger(ctx).With("conversationId", after.ID, "from", before.Status, "to", after.Status, "version", after.Version)
+	done, err := s.store.Notified(ctx, after.ID, after.Version)
+	if err != nil {
+		return Result{}, err
+	}
+	if done {
+		log.InfoContext(ctx, "transition already notified")
+		return Result{}, nil
+	}
+
+	conv := &wire.ConversationEvent{Conversation: wire.ConversationOf(after)}
+	var toCust, toAg []wire.Frame
+	agent := after.Agent
+	switch {
+	case before.Status == conversation.Waiting && after.Status == conversation.Returned:
+		toAg = []wire.Frame{conv, &wire.Notification{Kind: wire.KindCustomerReturned, ConversationID: after.ID, Conversation: wire.ConversationOf(after)}}
+	case before.Status == conversation.Queued && after.Status == conversation.Active:
+		toCust, toAg = []wire.Frame{conv}, []wire.Frame{conv}
+	case after.Status == conversation.Active:
+		toAg = []wire.Frame{conv} // picked back up: the agent's other tabs follow
+	case after.Status == conversation.Closed:
+		toCust, toAg = []wire.Frame{conv}, []wire.Frame{conv}
+		if agent == nil {
+			agent = before.Agent
+		}
+	case after.Status == conversation.Queued:
+		toAg, agent = []wire.Frame{conv}, before.Agent // it left its agent
+	default:
+		return Result{}, nil
+	}
+
+	subject := after.Clone()
+	subject.Agent = agent
+	cust, ag, err := s.store.Parties(ctx, subject)
+	if err != nil {
+		return Result{}, err
+	}
+	out := Result{Strict: true}
+	for _, f := range toCust {
+		out.Out = append(out.Out, toCustomer(after, cust.ConnectionIDs, "", f))
+	}
+	if ag != nil && agent != nil {
+		for _, f := range toAg {
+			out.Out = append(out.Out, toAgent(*agent, ag.ConnectionIDs, "", f))
+		}
+	}
+	customers := len(cust.ConnectionIDs)
+	out.Then = func(ctx context.Context) (Result, error) {
+		if err := s.store.MarkNotified(ctx, after.ID, after.Version); err != nil {
+			return Result{}, err
+		}
+		log.InfoContext(ctx, "transition notified", "customerConnections", customers)
+		return Result{}, nil
+	}
+	return out, nil
+}

@@ -1,0 +1,140 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/parley-chat/parley/shared/conversation"
+	"github.com/parley-chat/parley/shared/wire"
+)
+
+// Send stores a message, creating the customer's conversation on the first
+// one, and delivers it to every other connection of both parties. A resend
+// of the same clientMessageId gets the stored message back, delivered once.
+func (s *Service) Send(ctx context.Context, c Caller, id wire.RequestID, m *wire.Send) (Result, error) {
+	if c.Role == conversation.AgentRole && m.ConversationID == "" {
+		return Result{}, wire.BadField("missing field conversationId") // agents have no default conversation
+	}
+	var res sent
+	err := retry(ctx, func() error {
+		var err error
+		res, err = s.trySend(ctx, c, m)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	conv, msg := res.c, res.m
+	log := s.logger(ctx).With("conversationId", conv.ID)
+	out := Result{Reply: &wire.Ack{RequestID: id, Message: ptr(wire.MessageOf(msg)), Conversation: wire.ConversationOf(conv)}}
+	if res.duplicate {
+		log.InfoContext(ctx, "duplicate send answered", "seq", msg.Seq, "clientMessageId", m.ClientMessageID)
+		return out, nil
+	}
+	log.InfoContext(ctx, "message stored", "seq", msg.Seq, "created", res.created)
+
+	cust, agent, err := s.store.Parties(ctx, conv)
+	if err != nil {
+		log.ErrorContext(ctx, "message stored but not delivered", "error", err.Error())
+		return out, nil
+	}
+	event := &wire.MessageEvent{Message: wire.MessageOf(msg)}
+	out.Out = append(out.Out, toCustomer(conv, cust.ConnectionIDs, c.ConnectionID, event))
+	if agent != nil && conv.Agent != nil {
+		out.Out = append(out.Out, toAgent(*conv.Agent, agent.ConnectionIDs, c.ConnectionID, event))
+	}
+	// A conversation that is (again) in the queue is offered to the agents
+	// now: new, requeued, or still waiting for one while the hours are open.
+	// A live customer who just (re)entered the queue is told where they
+	// stand if no agent takes it at once.
+	if conv.Status == conversation.Queued {
+		ws, inform := res.ws, res.created || res.requeued
+		return out.then(func(ctx context.Context) (Result, error) {
+			return s.assignAndInform(ctx, ws, conv, cust.ConnectionIDs, inform), nil
+		}), nil
+	}
+	return out, nil
+}
+
+type sent struct {
+	c         *conversation.Conversation
+	m         conversation.Message
+	ws        conversation.Workstream
+	created   bool
+	requeued  bool // a waiting conversation went back to the queue
+	duplicate bool
+}
+
+// trySend is one read-move-write attempt of Send.
+func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, error) {
+	var res sent
+	var conv *conversation.Conversation
+	var err error
+	if m.ConversationID != "" {
+		if conv, err = s.conversationFor(ctx, c, m.ConversationID); err != nil {
+			return res, err
+		}
+		// A customer writing into a conversation an agent ended starts a
+		// new one (docs/protocol.md section 4); agents get conflict.
+		if conv.Status == conversation.Closed && c.Role == conversation.Customer {
+			conv = nil
+		}
+	}
+	if conv == nil && c.Role == conversation.Customer {
+		cust, err := s.store.Customer(ctx, c.Widget, c.ID)
+		if err != nil {
+			return res, err
+		}
+		if cust.OpenConversationID != "" {
+			if conv, err = s.store.Conversation(ctx, cust.OpenConversationID); err != nil {
+				return res, err
+			}
+		}
+	}
+	now := s.now()
+	if conv == nil {
+		w, err := s.widgets.get(ctx, c.Widget)
+		if err != nil {
+			return res, fmt.Errorf("widget %s: %w", c.Widget, err)
+		}
+		if res.ws, err = s.workstreams.get(ctx, w.Workstream); err != nil {
+			return res, err
+		}
+		if conv, err = conversation.Start(conversation.NewConversationID(), res.ws, c.Widget, c.Participant, now); err != nil {
+			if errors.Is(err, conversation.ErrOutsideHours) {
+				return res, wire.Public("we are closed right now; please come back during opening hours", err)
+			}
+			return res, err
+		}
+		res.created = true
+	} else if res.ws, err = s.workstreams.get(ctx, conv.Workstream); err != nil {
+		return res, err
+	}
+
+	prev := conv.Version
+	eff, err := conv.Send(c.Participant, res.ws, now)
+	res.requeued = eff.Requeued
+	if err != nil {
+		if errors.Is(err, conversation.ErrConflict) && c.Role == conversation.AgentRole {
+			return res, wire.Public(fmt.Sprintf("conversation is %s; pick it up first", conv.Status), err)
+		}
+		return res, err
+	}
+	res.m = conversation.Message{ID: conversation.NewMessageID(), ConversationID: conv.ID, Seq: eff.Seq,
+		ClientMessageID: m.ClientMessageID, Sender: c.Participant, Text: m.Text, At: now}
+	err = s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m})
+	var dup *conversation.DuplicateError
+	if errors.As(err, &dup) {
+		res.m, res.duplicate, res.created, res.requeued = dup.Message, true, false, false
+		res.c, err = s.store.Conversation(ctx, dup.Message.ConversationID)
+		return res, err
+	}
+	if err != nil {
+		return res, err
+	}
+	res.c = conv
+	return res, nil
+}
+
+func ptr[T any](v T) *T { return &v }
