@@ -2,9 +2,11 @@ package chat_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,5 +274,182 @@ func TestGoneConnectionsAreForgotten(t *testing.T) {
 	}
 	if !slices.Equal(cust.ConnectionIDs, []string{alice.ConnectionID}) {
 		t.Errorf("alice's connections = %v; want only %s (the gone tab forgotten)", cust.ConnectionIDs, alice.ConnectionID)
+	}
+}
+
+// What the agent app's list shows comes with each conversation: how far
+// each party has read (a sender has read its own message) and a preview of
+// the newest message.
+func TestConversationsCarryReadMarksAndPreview(t *testing.T) {
+	w := newWorld(t)
+	bob := w.connect("bob", "")
+	alice := w.connect("alice", "persistent")
+	long := strings.Repeat("é", 300)
+	ack := w.ok(alice, fmt.Sprintf(`{"action":"send","clientMessageId":"a1","text":%q}`, long))
+	id := idOf(ack)
+	conv := obj(ack["conversation"])
+	if r := obj(conv["read"]); r["customer"] != 1.0 || r["agent"] != 0.0 {
+		t.Errorf("read after alice's first message = %v; want customer 1, agent 0", r)
+	}
+	lm := obj(conv["lastMessage"])
+	if lm["seq"] != 1.0 || obj(lm["sender"])["id"] != "alice" || len([]rune(lm["text"].(string))) != conversation.PreviewRunes {
+		t.Errorf("lastMessage = %v; want seq 1 by alice, text cut to %d characters", lm, conversation.PreviewRunes)
+	}
+	w.ok(bob, fmt.Sprintf(`{"action":"read","conversationId":%q,"seq":1}`, id))
+	w.ok(bob, fmt.Sprintf(`{"action":"send","conversationId":%q,"clientMessageId":"b1","text":"Hi Alice"}`, id))
+	w.ok(alice, fmt.Sprintf(`{"action":"send","conversationId":%q,"clientMessageId":"a2","text":"thanks"}`, id))
+	sess := w.ok(bob, `{"action":"hello"}`)
+	got := obj(sess["conversations"].([]any)[0])
+	if r := obj(got["read"]); r["customer"] != 3.0 || r["agent"] != 2.0 {
+		t.Errorf("agent session read = %v; want customer 3, agent 2 (his own reply; alice's thanks unread)", r)
+	}
+	if lm := obj(got["lastMessage"]); lm["text"] != "thanks" || lm["seq"] != 3.0 {
+		t.Errorf("agent session lastMessage = %v; want alice's thanks, seq 3", lm)
+	}
+}
+
+// A customer whose conversation an agent closed still finds it at the next
+// hello, and may read its history; writing again starts a new one.
+func TestReturningCustomerSeesTheClosedConversation(t *testing.T) {
+	w := newWorld(t)
+	bob := w.connect("bob", "")
+	alice := w.connect("alice", "persistent")
+	id := idOf(w.ok(alice, `{"action":"send","clientMessageId":"a1","text":"my order is late"}`))
+	w.ok(bob, fmt.Sprintf(`{"action":"close","conversationId":%q}`, id))
+
+	later := w.connect("alice", "persistent")
+	sess := w.ok(later, `{"action":"hello"}`)
+	prev := obj(sess["previousConversation"])
+	if sess["conversation"] != nil || prev["id"] != id || prev["status"] != "closed" {
+		t.Fatalf("session = %v; want no open conversation and %s as previousConversation", sess, id)
+	}
+	h := w.ok(later, fmt.Sprintf(`{"action":"history","conversationId":%q}`, id))
+	if msgs := h["messages"].([]any); len(msgs) != 1 {
+		t.Errorf("history of the closed conversation = %v; want its message", h)
+	}
+	// Another customer, or alice on another widget, gets nothing of it.
+	mallory := w.connect("mallory", "persistent")
+	if r := w.do(mallory, fmt.Sprintf(`{"action":"history","conversationId":%q}`, id)); r["code"] != "not_found" {
+		t.Errorf("mallory's history of alice's conversation = %v; want not_found", r)
+	}
+	if s := w.ok(w.connect("alice", "live"), `{"action":"hello"}`); s["previousConversation"] != nil {
+		t.Errorf("alice on the live widget sees %v; want nothing of the persistent one", s["previousConversation"])
+	}
+	next := w.ok(later, `{"action":"send","clientMessageId":"a2","text":"another question"}`)
+	if idOf(next) == id {
+		t.Error("a send after the close went into the closed conversation")
+	}
+}
+
+// The agent a conversation is assigned to gets its messages with the
+// assignment event.
+func TestAssignmentEventCarriesTheMessages(t *testing.T) {
+	w := newWorld(t)
+	alice := w.connect("alice", "persistent")
+	id := idOf(w.ok(alice, `{"action":"send","clientMessageId":"a1","text":"hello?"}`))
+	w.ok(alice, fmt.Sprintf(`{"action":"send","conversationId":%q,"clientMessageId":"a2","text":"anyone?"}`, id))
+	before := w.conversation(id)
+	bob := w.connect("bob", "") // takes the queued conversation
+	after := w.conversation(id)
+	if after.Status != conversation.Active {
+		t.Fatalf("after bob connected: %s; want active", after.Status)
+	}
+	res, err := w.svc.Notify(w.ctx, before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.Deliver(w.ctx, "", res); err != nil {
+		t.Fatal(err)
+	}
+	evs := w.push.of(bob.ConnectionID, "conversation")
+	if len(evs) != 1 {
+		t.Fatalf("bob got %v; want one conversation event", w.push.to(bob.ConnectionID))
+	}
+	msgs, _ := evs[0]["messages"].([]any)
+	if len(msgs) != 2 || obj(msgs[0])["text"] != "hello?" || evs[0]["hasMore"] != false {
+		t.Errorf("assignment event messages = %v, hasMore %v; want both of alice's, hasMore false", msgs, evs[0]["hasMore"])
+	}
+	if f := w.push.of(alice.ConnectionID, "conversation"); len(f) != 1 || f[0]["messages"] != nil {
+		t.Errorf("alice's conversation event = %v; want one, without messages", f)
+	}
+}
+
+// However large the messages, a session, a history page and an assignment
+// event fit in one frame under API Gateway's 128 KiB, say hasMore when cut,
+// and paging on gets every message once.
+func TestRepliesAreCutBySize(t *testing.T) {
+	w := newWorld(t)
+	alice := w.connect("alice", "persistent")
+	big := strings.Repeat("😀", conversation.MaxTextRunes) // 16 KB each
+	id := idOf(w.ok(alice, fmt.Sprintf(`{"action":"send","clientMessageId":"m1","text":%q}`, big)))
+	for i := 2; i <= 12; i++ {
+		w.ok(alice, fmt.Sprintf(`{"action":"send","conversationId":%q,"clientMessageId":"m%d","text":%q}`, id, i, big))
+	}
+	sess := w.ok(alice, `{"action":"hello"}`)
+	msgs := sess["messages"].([]any)
+	if sess["hasMore"] != true || len(msgs) == 0 || len(msgs) >= 12 || obj(msgs[len(msgs)-1])["seq"] != 12.0 {
+		t.Fatalf("hello: %d messages, hasMore %v; want the newest that fit, with hasMore", len(msgs), sess["hasMore"])
+	}
+	// Page back to the first message, every page one frame.
+	seen := map[float64]bool{}
+	for _, m := range msgs {
+		seen[obj(m)["seq"].(float64)] = true
+	}
+	before := obj(msgs[0])["seq"].(float64)
+	for pages := 0; before > 1; pages++ {
+		if pages > 12 {
+			t.Fatal("history never reached the first message")
+		}
+		h := w.ok(alice, fmt.Sprintf(`{"action":"history","conversationId":%q,"beforeSeq":%d,"limit":200}`, id, int(before)))
+		page := h["messages"].([]any)
+		if len(page) == 0 {
+			t.Fatalf("history before %v = %v; want messages", before, h)
+		}
+		for _, m := range page {
+			seq := obj(m)["seq"].(float64)
+			if seen[seq] {
+				t.Fatalf("seq %v delivered twice", seq)
+			}
+			seen[seq] = true
+		}
+		before = obj(page[0])["seq"].(float64)
+	}
+	if len(seen) != 12 {
+		t.Errorf("paged through %d messages; want 12", len(seen))
+	}
+	// Forward from the start, as a client catching up does.
+	h := w.ok(alice, fmt.Sprintf(`{"action":"history","conversationId":%q,"afterSeq":0,"limit":200}`, id))
+	if page := h["messages"].([]any); h["hasMore"] != true || obj(page[0])["seq"] != 1.0 {
+		t.Errorf("history after 0: %d messages from %v, hasMore %v; want the oldest that fit, with hasMore", len(page), obj(page[0])["seq"], h["hasMore"])
+	}
+	for _, f := range w.push.to(alice.ConnectionID) {
+		if b, _ := json.Marshal(f); len(b) > wire.MaxFrameBytes {
+			t.Errorf("a %s frame of %d bytes reached the client", f["type"], len(b))
+		}
+	}
+}
+
+// An agent holding more conversations than one frame can list still gets
+// a session: as many as fit, with hasMore.
+func TestAgentSessionIsCutBySize(t *testing.T) {
+	w := newWorld(t)
+	if err := w.st.PutAgentDefaults(w.ctx, conversation.AgentDefaults{Capacity: 400}, false); err != nil {
+		t.Fatal(err)
+	}
+	w.svc = chat.New(w.st, w.push, chat.Options{Now: w.clock.now, Log: slog.New(slog.DiscardHandler)}) // no cached defaults
+	bob := w.connect("bob", "")
+	preview := strings.Repeat("😀", conversation.PreviewRunes)
+	const n = 220 // about 900 bytes each in a session: well over 128 KiB
+	for i := range n {
+		c := w.connect(fmt.Sprintf("c%03d", i), "persistent")
+		w.ok(c, fmt.Sprintf(`{"action":"send","clientMessageId":"m","text":%q}`, preview))
+	}
+	if a := w.agent("bob"); a.Used != n {
+		t.Fatalf("bob holds %d; want %d", a.Used, n)
+	}
+	sess := w.ok(bob, `{"action":"hello"}`)
+	cs := sess["conversations"].([]any)
+	if sess["hasMore"] != true || len(cs) == 0 || len(cs) >= n {
+		t.Errorf("agent session: %d conversations, hasMore %v; want as many as fit, with hasMore", len(cs), sess["hasMore"])
 	}
 }

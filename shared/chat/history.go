@@ -28,6 +28,7 @@ func (s *Service) History(ctx context.Context, c Caller, id wire.RequestID, h *w
 	if err != nil {
 		return Result{}, err
 	}
-	reply.Messages, reply.HasMore = wire.MessagesOf(msgs), more
+	kept, cut := fit(size(reply), wire.MessagesOf(msgs), !page.Forward)
+	reply.Messages, reply.HasMore = kept, more || cut
 	return Result{Reply: reply}, nil
 }

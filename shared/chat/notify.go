@@ -34,7 +34,13 @@ func (s *Service) Notify(ctx context.Context, before, after *conversation.Conver
 	case before.Status == conversation.Waiting && after.Status == conversation.Returned:
 		toAg = []wire.Frame{conv, &wire.Notification{Kind: wire.KindCustomerReturned, ConversationID: after.ID, Conversation: wire.ConversationOf(after)}}
 	case before.Status == conversation.Queued && after.Status == conversation.Active:
-		toCust, toAg = []wire.Frame{conv}, []wire.Frame{conv}
+		// The agent who just got it sees the whole conversation, the
+		// customer's first message among it, without asking for history.
+		assigned, err := s.assignedEvent(ctx, after)
+		if err != nil {
+			return Result{}, err
+		}
+		toCust, toAg = []wire.Frame{conv}, []wire.Frame{assigned}
 	case after.Status == conversation.Active:
 		toAg = []wire.Frame{conv} // picked back up: the agent's other tabs follow
 	case after.Status == conversation.Closed:
@@ -72,4 +78,18 @@ func (s *Service) Notify(ctx context.Context, before, after *conversation.Conver
 		return Result{}, nil
 	}
 	return out, nil
+}
+
+// assignedEvent is the conversation event for the agent c was just
+// assigned to: c with its newest messages.
+func (s *Service) assignedEvent(ctx context.Context, c *conversation.Conversation) (*wire.ConversationEvent, error) {
+	msgs, more, err := s.store.Messages(ctx, c.ID, conversation.Page{Limit: sessionPage})
+	if err != nil {
+		return nil, err
+	}
+	ev := &wire.ConversationEvent{Conversation: wire.ConversationOf(c)}
+	kept, cut := fit(size(ev), wire.MessagesOf(msgs), true)
+	more = more || cut
+	ev.Messages, ev.HasMore = kept, &more
+	return ev, nil
 }

@@ -123,7 +123,12 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 	}
 	res.m = conversation.Message{ID: conversation.NewMessageID(), ConversationID: conv.ID, Seq: eff.Seq,
 		ClientMessageID: m.ClientMessageID, Sender: c.Participant, Text: m.Text, At: now}
-	err = s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m})
+	// The newest message is previewed on the conversation, and its sender
+	// has read what it wrote: both ride on the write the send makes anyway.
+	conv.LastMessage = conversation.PreviewOf(res.m)
+	read := conversation.ReadMark{Role: c.Role, Seq: eff.Seq}
+	conv.Mark(read)
+	err = s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m, Read: &read})
 	var dup *conversation.DuplicateError
 	if errors.As(err, &dup) {
 		res.m, res.duplicate, res.created, res.requeued = dup.Message, true, false, false

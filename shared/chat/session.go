@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/wire"
@@ -24,8 +25,11 @@ func (s *Service) Hello(ctx context.Context, c Caller, id wire.RequestID, h *wir
 			return Result{}, err
 		}
 		conversation.SortQueue(cs)
-		return Result{Reply: &wire.AgentSession{RequestID: id, User: user, Agent: wire.AgentStateOf(ag),
-			Conversations: wire.ConversationsOf(cs)}}, nil
+		session := &wire.AgentSession{RequestID: id, User: user, Agent: wire.AgentStateOf(ag), Conversations: []*wire.Conversation{}}
+		// However many conversations an agent holds, the session is one
+		// frame: the oldest first, then hasMore.
+		session.Conversations, session.HasMore = fit(size(session), wire.ConversationsOf(cs), false)
+		return Result{Reply: session}, nil
 	}
 
 	cust, err := s.store.Customer(ctx, c.Widget, c.ID)
@@ -34,6 +38,17 @@ func (s *Service) Hello(ctx context.Context, c Caller, id wire.RequestID, h *wir
 	}
 	session := &wire.CustomerSession{RequestID: id, User: user, Messages: []wire.Message{}}
 	if cust.OpenConversationID == "" {
+		// A returning customer still sees the conversation an agent ended,
+		// above an invitation to write again (its transcript via history).
+		if cust.LastConversationID != "" {
+			prev, err := s.store.Conversation(ctx, cust.LastConversationID)
+			if err != nil && !errors.Is(err, conversation.ErrNotFound) {
+				return Result{}, err
+			}
+			if err == nil && prev.Widget == c.Widget && prev.Customer.Is(c.Participant) {
+				session.PreviousConversation = wire.ConversationOf(prev)
+			}
+		}
 		return Result{Reply: session}, nil
 	}
 	conv, err := s.store.Conversation(ctx, cust.OpenConversationID)
@@ -50,6 +65,8 @@ func (s *Service) Hello(ctx context.Context, c Caller, id wire.RequestID, h *wir
 	if err != nil {
 		return Result{}, err
 	}
-	session.Conversation, session.Messages, session.HasMore = wire.ConversationOf(conv), wire.MessagesOf(msgs), more
+	session.Conversation = wire.ConversationOf(conv)
+	kept, cut := fit(size(session), wire.MessagesOf(msgs), !page.Forward)
+	session.Messages, session.HasMore = kept, more || cut
 	return Result{Reply: session}, nil
 }

@@ -18,6 +18,11 @@ type Conversation struct {
 	Agent      *Participant // nil when no agent is assigned
 	Units      int          // capacity units this conversation uses while Active (the workstream's)
 	LastSeq    int64        // seq of the newest message; 0 before the first
+	// LastMessage previews the newest message; nil before the first.
+	LastMessage *Preview
+	// CustomerReadSeq and AgentReadSeq are the highest seq each party has
+	// read: what it marked read, or wrote itself.
+	CustomerReadSeq, AgentReadSeq int64
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -65,6 +70,10 @@ func (c *Conversation) Clone() *Conversation {
 		a := *c.Agent
 		d.Agent = &a
 	}
+	if c.LastMessage != nil {
+		p := *c.LastMessage
+		d.LastMessage = &p
+	}
 	return &d
 }
 
@@ -86,4 +95,23 @@ func (c *Conversation) checkAgent(action string, by Participant) error {
 		return fmt.Errorf("%s %s: only the assigned agent may %s: %w", action, c.ID, action, ErrNotAllowed)
 	}
 	return nil
+}
+
+// ReadSeq is how far role has read c.
+func (c *Conversation) ReadSeq(role Role) int64 {
+	if role == AgentRole {
+		return c.AgentReadSeq
+	}
+	return c.CustomerReadSeq
+}
+
+// Mark raises m.Role's read mark to m.Seq if that is further; marks never
+// go back (reads arrive out of order).
+func (c *Conversation) Mark(m ReadMark) {
+	switch m.Role {
+	case Customer:
+		c.CustomerReadSeq = max(c.CustomerReadSeq, m.Seq)
+	case AgentRole:
+		c.AgentReadSeq = max(c.AgentReadSeq, m.Seq)
+	}
 }

@@ -24,6 +24,9 @@ type Connection struct {
 type CustomerState struct {
 	Widget, ID, Name   string
 	OpenConversationID string
+	// LastConversationID is the conversation closed last, shown to a
+	// returning customer who has none open.
+	LastConversationID string
 	ConnectionIDs      []string
 	LastConnectedAt    time.Time
 	LastDisconnectedAt time.Time
@@ -95,8 +98,12 @@ type Change struct {
 	Create       bool // a new conversation: also points the customer's open conversation at it
 	Message      *Message
 	Capacity     CapacityChange
-	// ClearOpen clears the customer's open-conversation pointer (close).
+	// ClearOpen clears the customer's open-conversation pointer (close),
+	// and keeps the conversation as the customer's last one.
 	ClearOpen bool
+	// Read raises one party's read mark with the change (a sender has read
+	// what it wrote); the other party's mark is left as it is.
+	Read *ReadMark
 }
 
 // ErrStale reports a write that lost a race: the conversation changed since

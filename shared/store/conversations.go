@@ -58,9 +58,13 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 	}
 
 	if ch.Create {
+		it := conversationItem(c)
+		if r := ch.Read; r != nil {
+			it[readAttr(r.Role)] = num(r.Seq)
+		}
 		add(kConversation, types.TransactWriteItem{Put: &types.Put{
 			TableName:           &s.t.Conversations,
-			Item:                conversationItem(c),
+			Item:                it,
 			ConditionExpression: aws.String("attribute_not_exists(id)"),
 		}})
 		// One open conversation per (widget, customer): the pointer is the
@@ -73,12 +77,14 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 			ExpressionAttributeValues: item{":id": str(c.ID), ":w": str(c.Widget), ":c": str(c.Customer.ID)},
 		}})
 	} else {
-		add(kConversation, types.TransactWriteItem{Update: s.saveConversation(c, ch.PrevVersion)})
+		add(kConversation, types.TransactWriteItem{Update: s.saveConversation(c, ch.PrevVersion, ch.Read)})
 		if ch.ClearOpen {
+			// The closed conversation stays the customer's last one, which
+			// a returning customer with none open still sees.
 			add(kCustomer, types.TransactWriteItem{Update: &types.Update{
 				TableName:                 &s.t.Customers,
 				Key:                       item{"id": str(customerKey(c.Widget, c.Customer.ID))},
-				UpdateExpression:          aws.String("REMOVE openConversationId"),
+				UpdateExpression:          aws.String("REMOVE openConversationId SET lastConversationId = :id"),
 				ConditionExpression:       aws.String("openConversationId = :id"),
 				ExpressionAttributeValues: item{":id": str(c.ID)},
 			}})
@@ -149,8 +155,17 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 	return fmt.Errorf("write conversation %s v%d: cancelled %v: %w", c.ID, c.Version, codes, err)
 }
 
-func (s *Store) saveConversation(c *conversation.Conversation, prev int64) *types.Update {
+// readAttr is the attribute holding role's read mark.
+func readAttr(role conversation.Role) string { return string(role) + "ReadSeq" }
+
+// saveConversation writes c's state at version prev+1, and read's mark when
+// given; the other party's read mark is not touched, so a concurrent read
+// receipt is never overwritten.
+func (s *Store) saveConversation(c *conversation.Conversation, prev int64, read *conversation.ReadMark) *types.Update {
 	set, remove := conversationAttrs(c)
+	if read != nil {
+		set[readAttr(read.Role)] = num(read.Seq)
+	}
 	names := map[string]string{}
 	values := item{":prev": num(prev)}
 	var sets []string

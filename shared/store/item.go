@@ -100,6 +100,14 @@ func conversationAttrs(c *conversation.Conversation) (set item, remove []string)
 	opt("agentId", agentID)
 	opt("agentName", agentName)
 	opt("closedBy", string(c.ClosedBy))
+	if p := c.LastMessage; p != nil {
+		set["lastMessage"] = &types.AttributeValueMemberM{Value: item{
+			"seq": num(p.Seq), "role": str(string(p.Sender.Role)), "senderId": str(p.Sender.ID),
+			"senderName": str(p.Sender.Name), "text": str(p.Text), "at": str(timeString(p.At)),
+		}}
+	} else {
+		remove = append(remove, "lastMessage")
+	}
 	// Sparse index keys: an item is in an index only while the key exists.
 	open := c.Status != conversation.Closed
 	opt("agentOpen", cond(open && agentID != "", agentID))
@@ -133,6 +141,9 @@ func conversationFrom(it item) *conversation.Conversation {
 		LastSeq:    it.n("lastSeq"),
 		ClosedBy:   conversation.Role(it.s("closedBy")),
 		Version:    it.n("version"),
+
+		CustomerReadSeq: it.n("customerReadSeq"),
+		AgentReadSeq:    it.n("agentReadSeq"),
 	}
 	if id := it.s("agentId"); id != "" {
 		c.Agent = &conversation.Participant{Role: conversation.AgentRole, ID: id, Name: it.s("agentName")}
@@ -146,6 +157,11 @@ func conversationFrom(it item) *conversation.Conversation {
 	c.LastMessageAt = it.t("lastMessageAt")
 	c.LastCustomerMessageAt = it.t("lastCustomerMessageAt")
 	c.ClosedAt = it.t("closedAt")
+	if m, ok := it["lastMessage"].(*types.AttributeValueMemberM); ok {
+		p := item(m.Value)
+		c.LastMessage = &conversation.Preview{Seq: p.n("seq"), Text: p.s("text"), At: p.t("at"),
+			Sender: conversation.Participant{Role: conversation.Role(p.s("role")), ID: p.s("senderId"), Name: p.s("senderName")}}
+	}
 	return c
 }
 

@@ -64,7 +64,7 @@ func (s *Store) expiry() types.AttributeValue {
 // MarkRead records that role has read conversation id up to seq; a lower
 // seq than the one recorded changes nothing (reads arrive out of order).
 func (s *Store) MarkRead(ctx context.Context, id string, role conversation.Role, seq int64) error {
-	attr := string(role) + "ReadSeq"
+	attr := readAttr(role)
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.t.Conversations,
 		Key:                       item{"id": str(id)},

@@ -154,7 +154,7 @@ func (s *Store) StaleConnections(ctx context.Context, cutoff time.Time) ([]conve
 
 func customerFrom(it item) conversation.CustomerState {
 	return conversation.CustomerState{Widget: it.s("widget"), ID: it.s("customerId"), Name: it.s("name"),
-		OpenConversationID: it.s("openConversationId"), ConnectionIDs: it.ss("connections"),
+		OpenConversationID: it.s("openConversationId"), LastConversationID: it.s("lastConversationId"), ConnectionIDs: it.ss("connections"),
 		LastConnectedAt: it.t("lastConnectedAt"), LastDisconnectedAt: it.t("lastDisconnectedAt")}
 }
 

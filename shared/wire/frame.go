@@ -43,6 +43,8 @@ type CustomerSession struct {
 	Conversation *Conversation `json:"conversation"` // null when none is open
 	Messages     []Message     `json:"messages"`
 	HasMore      bool          `json:"hasMore"`
+	// PreviousConversation is, when none is open, the one closed last.
+	PreviousConversation *Conversation `json:"previousConversation"`
 }
 
 // AgentSession answers an agent's hello.
@@ -53,6 +55,8 @@ type AgentSession struct {
 	User          Person          `json:"user"`
 	Agent         AgentState      `json:"agent"`
 	Conversations []*Conversation `json:"conversations"`
+	// HasMore: more conversations are assigned than one frame holds.
+	HasMore bool `json:"hasMore"`
 }
 
 // HistoryPage answers history.
@@ -79,10 +83,14 @@ type MessageEvent struct {
 }
 
 // ConversationEvent tells the parties of an assignment, a close, a pickup,
-// a return or a requeue.
+// a return or a requeue. To the agent a conversation was just assigned to,
+// it also carries the newest messages, so the agent sees the whole
+// conversation without asking.
 type ConversationEvent struct {
 	Type         string        `json:"type"`
 	Conversation *Conversation `json:"conversation"`
+	Messages     []Message     `json:"messages,omitempty"`
+	HasMore      *bool         `json:"hasMore,omitempty"`
 }
 
 // Notification kinds.

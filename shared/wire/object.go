@@ -47,6 +47,25 @@ type Conversation struct {
 	UpdatedAt  string  `json:"updatedAt"`
 	ClosedAt   string  `json:"closedAt,omitempty"` // closed only
 	ClosedBy   string  `json:"closedBy,omitempty"` // closed only
+	// Read is how far each party has read; LastMessage previews the newest
+	// message (null before the first).
+	Read        ReadMarks `json:"read"`
+	LastMessage *Preview  `json:"lastMessage"`
+}
+
+// ReadMarks are the highest seq each party has read.
+type ReadMarks struct {
+	Customer int64 `json:"customer"`
+	Agent    int64 `json:"agent"`
+}
+
+// Preview is the newest message as a conversation list shows it: its text
+// cut to conversation.PreviewRunes characters.
+type Preview struct {
+	Seq    int64  `json:"seq"`
+	Sender Sender `json:"sender"`
+	Text   string `json:"text"`
+	At     string `json:"at"`
 }
 
 // ConversationOf is c on the wire; nil is null.
@@ -58,6 +77,11 @@ func ConversationOf(c *conversation.Conversation) *Conversation {
 		ID: c.ID, Mode: string(c.Mode), Workstream: c.Workstream, Widget: c.Widget, Status: string(c.Status),
 		Customer: Person{ID: c.Customer.ID, Name: c.Customer.Name}, LastSeq: c.LastSeq,
 		CreatedAt: Time(c.CreatedAt), UpdatedAt: Time(c.UpdatedAt),
+		Read: ReadMarks{Customer: c.CustomerReadSeq, Agent: c.AgentReadSeq},
+	}
+	if p := c.LastMessage; p != nil {
+		w.LastMessage = &Preview{Seq: p.Seq, Text: p.Text, At: Time(p.At),
+			Sender: Sender{Role: string(p.Sender.Role), ID: p.Sender.ID, Name: p.Sender.Name}}
 	}
 	if c.Agent != nil {
 		w.Agent = &Person{ID: c.Agent.ID, Name: c.Agent.Name}
