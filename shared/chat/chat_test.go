@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -451,5 +452,129 @@ func TestAgentSessionIsCutBySize(t *testing.T) {
 	cs := sess["conversations"].([]any)
 	if sess["hasMore"] != true || len(cs) == 0 || len(cs) >= n {
 		t.Errorf("agent session: %d conversations, hasMore %v; want as many as fit, with hasMore", len(cs), sess["hasMore"])
+	}
+}
+
+// Each connection and each user has a request budget, kept in memory: over
+// it a request is rate_limited with when to retry, and served again then;
+// a burst of 20 and 5 a second sustained always pass. Sends have a budget
+// per conversation too, kept on the conversation.
+func TestRequestBudgets(t *testing.T) {
+	w := newWorld(t)
+	alice := w.connect("alice", "persistent")
+	other := w.connect("alice", "persistent")
+	for i := range 20 { // a well-behaved burst
+		if err := w.svc.Admit(alice); err != nil {
+			t.Fatalf("request %d of a burst of 20 = %v; want served", i+1, err)
+		}
+	}
+	var err error
+	for err == nil {
+		err = w.svc.Admit(alice)
+	}
+	var rl *conversation.RateLimitError
+	if !errors.As(err, &rl) || rl.RetryAfter <= 0 || wire.CodeOf(err) != wire.CodeRateLimited {
+		t.Fatalf("over the burst: %v; want rate_limited with a retry time", err)
+	}
+	if err := w.svc.Admit(other); err != nil {
+		t.Errorf("alice's other connection = %v; want served (the user's budget is larger)", err)
+	}
+	w.clock.mu.Lock()
+	w.clock.at = w.clock.at.Add(rl.RetryAfter)
+	w.clock.mu.Unlock()
+	if err := w.svc.Admit(alice); err != nil {
+		t.Errorf("after %s: %v; want served again", rl.RetryAfter, err)
+	}
+	// 5 a second sustained, for a minute.
+	bob := w.connect("bob", "")
+	for i := range 300 {
+		w.clock.mu.Lock()
+		w.clock.at = w.clock.at.Add(200 * time.Millisecond)
+		w.clock.mu.Unlock()
+		if err := w.svc.Admit(bob); err != nil {
+			t.Fatalf("request %d at 5 a second = %v; want served", i+1, err)
+		}
+	}
+
+	// A conversation takes sends at conversation.SendLimit, whoever sends.
+	id := idOf(w.ok(alice, `{"action":"send","clientMessageId":"s0","text":"hi"}`))
+	var refused map[string]any
+	third := w.connect("alice", "persistent")
+	for i := 1; i <= int(conversation.SendLimit.Burst)+5 && refused == nil; i++ {
+		dev := []chat.Caller{alice, other, third}[i%3]
+		if r := w.do(dev, fmt.Sprintf(`{"action":"send","conversationId":%q,"clientMessageId":"s%d","text":"flood"}`, id, i)); r["type"] == "error" {
+			refused = r
+		}
+	}
+	if refused == nil || refused["code"] != "rate_limited" || refused["retryAfterMs"].(float64) <= 0 {
+		t.Fatalf("a flood of sends into one conversation: %v; want rate_limited with retryAfterMs", refused)
+	}
+	if c := w.conversation(id); c.LastSeq != int64(conversation.SendLimit.Burst) {
+		t.Errorf("stored %d messages; want the budget's %v, nothing of the refused", c.LastSeq, conversation.SendLimit.Burst)
+	}
+}
+
+// A user has at most conversation.MaxConnectionsPerUser connections; one
+// more is refused (rate_limited, which $connect answers with 429) and none
+// is recorded; once one has gone, a new one gets in.
+func TestConnectionsPerUserAreCapped(t *testing.T) {
+	w := newWorld(t)
+	var first chat.Caller
+	for i := range conversation.MaxConnectionsPerUser {
+		c := w.connect("alice", "persistent")
+		if i == 0 {
+			first = c
+		}
+	}
+	extra := conversation.Connection{ID: "k-extra", Role: conversation.Customer, UserID: "alice", Name: "alice", Widget: "persistent", ConnectedAt: w.clock.now()}
+	if _, err := w.svc.Connect(w.ctx, extra); !errors.Is(err, conversation.ErrRateLimited) {
+		t.Fatalf("connection #%d = %v; want rate_limited", conversation.MaxConnectionsPerUser+1, err)
+	}
+	if cust, _ := w.st.Customer(w.ctx, "persistent", "alice"); len(cust.ConnectionIDs) != conversation.MaxConnectionsPerUser {
+		t.Errorf("alice has %d connections; want %d", len(cust.ConnectionIDs), conversation.MaxConnectionsPerUser)
+	}
+	if err := w.svc.Disconnect(w.ctx, first.ConnectionID, nil, 1001, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Connect(w.ctx, extra); err != nil {
+		t.Errorf("connection after one left = %v; want <nil>", err)
+	}
+}
+
+// An agent whose $disconnect was lost still looks online; a conversation
+// assigned to it finds every connection gone when the assignment is told,
+// and goes back to the queue, to an agent who is there.
+func TestGhostAgentLosesTheAssignment(t *testing.T) {
+	w := newWorld(t)
+	ghost := w.connect("ghost", "")
+	w.clock.mu.Lock()
+	w.clock.at = w.clock.at.Add(time.Minute) // past a new connection's grace
+	w.clock.mu.Unlock()
+	w.push.mu.Lock()
+	w.push.gone[ghost.ConnectionID] = true // the gateway closed it; nobody told Parley
+	w.push.mu.Unlock()
+
+	alice := w.connect("alice", "persistent")
+	id := idOf(w.ok(alice, `{"action":"send","clientMessageId":"a1","text":"hello"}`))
+	after := w.conversation(id)
+	if after.Status != conversation.Active || after.Agent.ID != "ghost" {
+		t.Fatalf("assigned to %+v (%s); want the ghost, which looks online", after.Agent, after.Status)
+	}
+	w.connect("carol", "") // online, with nothing to do yet
+	before := after.Clone()
+	before.Status, before.Agent, before.Version = conversation.Queued, nil, after.Version-1
+	res, err := w.svc.Notify(w.ctx, before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.Deliver(w.ctx, "", res); err != nil {
+		t.Fatal(err)
+	}
+	got := w.conversation(id)
+	if got.Status != conversation.Active || got.Agent == nil || got.Agent.ID != "carol" {
+		t.Errorf("after the ghost's connections were found gone: %s with %+v; want active with carol", got.Status, got.Agent)
+	}
+	if g := w.agent("ghost"); g.CurrentPresence() != conversation.Offline || g.Used != 0 {
+		t.Errorf("ghost: %s using %d; want offline using 0", g.CurrentPresence(), g.Used)
 	}
 }

@@ -3,7 +3,9 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/parley-chat/parley/shared/conversation"
 )
@@ -16,6 +18,9 @@ func (s *Service) Connect(ctx context.Context, conn conversation.Connection) (Re
 	}
 	defaults, err := s.defaults.get(ctx, struct{}{})
 	if err != nil {
+		return Result{}, err
+	}
+	if err := s.roomFor(ctx, conn); err != nil {
 		return Result{}, err
 	}
 	if err := s.store.AddConnection(ctx, conn, defaults.Capacity); err != nil {
@@ -48,5 +53,33 @@ func (s *Service) Disconnect(ctx context.Context, id string, who *conversation.C
 		return err
 	}
 	s.logger(ctx).InfoContext(ctx, "disconnected", "role", conn.Role, "userId", conn.UserID, "code", code, "reason", strings.TrimSpace(reason))
+	return nil
+}
+
+// roomFor refuses a connection of a user who already has
+// conversation.MaxConnectionsPerUser open: a client that keeps opening
+// them must not exhaust the gateway. It reads the user's record (one read a
+// connection, never a message); two connections racing past the cap at
+// once may both get in, which a cap allows.
+func (s *Service) roomFor(ctx context.Context, conn conversation.Connection) error {
+	var open []string
+	switch conn.Role {
+	case conversation.Customer:
+		cust, err := s.store.Customer(ctx, conn.Widget, conn.UserID)
+		if err != nil {
+			return err
+		}
+		open = cust.ConnectionIDs
+	case conversation.AgentRole:
+		ag, err := s.store.Agent(ctx, conn.UserID)
+		if err != nil && !errors.Is(err, conversation.ErrNotFound) {
+			return err
+		}
+		open = ag.ConnectionIDs
+	}
+	if len(open) >= conversation.MaxConnectionsPerUser {
+		return fmt.Errorf("connect %s: %w", conn.ID, &conversation.RateLimitError{
+			What: fmt.Sprintf("%s %s has %d connections", conn.Role, conn.UserID, len(open)), RetryAfter: time.Minute})
+	}
 	return nil
 }

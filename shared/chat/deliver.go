@@ -23,10 +23,18 @@ func (s *Service) Deliver(ctx context.Context, replyTo string, r Result) error {
 			s.reply(ctx, replyTo, r.Reply)
 		}
 		var failed []error
+		var unreachable []func(context.Context) (Result, error)
 		for _, d := range r.Out {
-			if err := s.deliver(ctx, d); err != nil {
+			gone, err := s.deliver(ctx, d)
+			if err != nil {
 				failed = append(failed, err)
 			}
+			if d.Unreachable != nil && len(d.ConnectionIDs) > 0 && gone == len(d.ConnectionIDs) {
+				unreachable = append(unreachable, d.Unreachable)
+			}
+		}
+		for _, f := range unreachable {
+			r = r.then(f)
 		}
 		for _, id := range r.Disconnect {
 			if err := s.push.Disconnect(ctx, id); err != nil {
@@ -72,14 +80,15 @@ func (s *Service) reply(ctx context.Context, conn string, f wire.Reply) {
 
 // deliver pushes one frame to a party's connections concurrently, so one
 // slow or dead connection holds up none of the others, and forgets the
-// ones the gateway no longer has. It returns the first other failure.
-func (s *Service) deliver(ctx context.Context, d Delivery) error {
+// ones the gateway no longer has. It returns how many were gone (and
+// forgotten) and the first other failure.
+func (s *Service) deliver(ctx context.Context, d Delivery) (int, error) {
 	if len(d.ConnectionIDs) == 0 {
-		return nil
+		return 0, nil
 	}
 	b, err := wire.Encode(d.Frame)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var (
 		mu    sync.Mutex
@@ -101,8 +110,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery) error {
 		})
 	}
 	wg.Wait()
-	s.forgetGone(ctx, gone, d.To, d.Widget)
-	return first
+	return s.forgetGone(ctx, gone, d.To, d.Widget), first
 }
 
 // connectGrace is how long after it was recorded a connection may answer
@@ -112,9 +120,11 @@ func (s *Service) deliver(ctx context.Context, d Delivery) error {
 const connectGrace = 30 * time.Second
 
 // forgetGone removes connections API Gateway no longer has, rather than
-// pushing to them again; one still in its $connect is left alone.
-func (s *Service) forgetGone(ctx context.Context, gone []string, who conversation.Participant, widget string) {
+// pushing to them again; one still in its $connect is left alone. It
+// returns how many it forgot.
+func (s *Service) forgetGone(ctx context.Context, gone []string, who conversation.Participant, widget string) int {
 	log := s.logger(ctx)
+	forgot := 0
 	for _, id := range gone {
 		if c, err := s.store.Connection(ctx, id); err == nil && s.now().Sub(c.ConnectedAt) < connectGrace {
 			log.InfoContext(ctx, "push to a connection still opening", "goneConnectionId", id)
@@ -123,6 +133,9 @@ func (s *Service) forgetGone(ctx context.Context, gone []string, who conversatio
 		conn := conversation.Connection{ID: id, Role: who.Role, UserID: who.ID, Widget: widget}
 		if err := s.store.RemoveConnection(ctx, conn, s.now()); err != nil {
 			log.WarnContext(ctx, "forget gone connection", "goneConnectionId", id, "error", err.Error())
+			continue
 		}
+		forgot++
 	}
+	return forgot
 }

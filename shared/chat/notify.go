@@ -68,6 +68,14 @@ func (s *Service) Notify(ctx context.Context, before, after *conversation.Conver
 		for _, f := range toAg {
 			out.Out = append(out.Out, toAgent(*agent, ag.ConnectionIDs, "", f))
 		}
+		// An agent assigned while every connection it had was already gone
+		// (its $disconnect lost) is offline now that they are forgotten:
+		// the conversation goes back to the queue for someone who is there.
+		if before.Status == conversation.Queued && after.Status == conversation.Active && len(out.Out) > 0 {
+			out.Out[len(out.Out)-1].Unreachable = func(ctx context.Context) (Result, error) {
+				return s.unassign(ctx, after.ID), nil
+			}
+		}
 	}
 	customers := len(cust.ConnectionIDs)
 	out.Then = func(ctx context.Context) (Result, error) {
@@ -92,4 +100,34 @@ func (s *Service) assignedEvent(ctx context.Context, c *conversation.Conversatio
 	more = more || cut
 	ev.Messages, ev.HasMore = kept, &more
 	return ev, nil
+}
+
+// unassign puts a conversation assigned to an unreachable agent back in the
+// queue and offers it to the agents again.
+func (s *Service) unassign(ctx context.Context, id string) Result {
+	log := s.logger(ctx)
+	var ws conversation.Workstream
+	err := retry(ctx, func() error {
+		c, err := s.store.Conversation(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ws, err = s.workstreams.get(ctx, c.Workstream); err != nil {
+			return err
+		}
+		prev := c.Version
+		freed, err := c.Unassign(s.now())
+		if err != nil {
+			return err
+		}
+		return s.store.Apply(ctx, conversation.Change{Conversation: c, PrevVersion: prev, Capacity: freed})
+	})
+	if err != nil {
+		log.WarnContext(ctx, "requeue from an unreachable agent", "conversationId", id, "error", err.Error())
+		return Result{}
+	}
+	log.InfoContext(ctx, "conversation requeued from an unreachable agent", "conversationId", id)
+	var pool agents
+	s.assignWorkstream(ctx, ws, &pool)
+	return Result{}
 }

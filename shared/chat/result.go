@@ -37,6 +37,9 @@ type Delivery struct {
 	Widget        string // customers: theirs, to forget a gone connection
 	ConnectionIDs []string
 	Frame         wire.Frame
+	// Unreachable, when set, is run when every one of the connections
+	// turned out gone (and was forgotten): the party cannot be reached.
+	Unreachable func(context.Context) (Result, error)
 }
 
 // to is a delivery of f to a customer's connections (but skip).

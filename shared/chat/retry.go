@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/shared/conversation"
-	"github.com/parley-chat/parley/shared/wire"
 )
 
 // The one retry policy for writes that lose a race: every loss means
@@ -26,7 +25,7 @@ const (
 // errBusy is what a request gets when its conversation stays too contended
 // to take its write within the deadline: rate_limited, which clients retry
 // after retryAfterMs (docs/protocol.md section 2).
-var errBusy = &wire.RateLimitError{RetryAfterMs: 200}
+var errBusy = &conversation.RateLimitError{What: "the conversation", RetryAfter: 200 * time.Millisecond}
 
 // retry runs attempt until it succeeds or fails with anything but
 // conversation.ErrStale; when attempts or the deadline run out first, the

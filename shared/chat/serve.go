@@ -8,8 +8,13 @@ import (
 	"github.com/parley-chat/parley/shared/wire"
 )
 
-// Serve answers one decoded client request of c. An action the caller's
-// role may never take is forbidden before anything is looked up.
+// Admit spends one request of c's connection's and c's user's budgets, or
+// refuses it (rate_limited, with when to retry) before anything else is
+// done: the first thing asked of every frame, good or bad.
+func (s *Service) Admit(c Caller) error { return s.limits.admit(c, s.now()) }
+
+// Serve answers one decoded client request of c, admitted. An action the
+// caller's role may never take is forbidden before anything is looked up.
 func (s *Service) Serve(ctx context.Context, c Caller, req wire.Request) (Result, error) {
 	if req.Action.AgentOnly() && c.Role != conversation.AgentRole {
 		return Result{}, wire.Public(fmt.Sprintf("only agents may %s", req.Action), conversation.ErrNotAllowed)

@@ -12,10 +12,11 @@ import (
 // lives as long as a function instance: it caches settings briefly, so a
 // message does not pay for reading them every time.
 type Service struct {
-	store Store
-	push  Pusher
-	now   func() time.Time
-	log   *slog.Logger
+	store  Store
+	push   Pusher
+	now    func() time.Time
+	log    *slog.Logger
+	limits *limiter
 
 	widgets     *cache[string, conversation.Widget]
 	workstreams *cache[string, conversation.Workstream]
@@ -28,6 +29,9 @@ type Options struct {
 	Now         func() time.Time // the clock; nil is time.Now
 	Log         *slog.Logger     // nil is slog.Default()
 	SettingsTTL time.Duration    // how long settings are cached; 0 is 30 s
+	// ConnectionLimit and UserLimit replace the default request budgets
+	// (zero: ConnectionLimit, UserLimit).
+	ConnectionLimit, UserLimit conversation.Limit
 }
 
 // New returns a Service over st and p.
@@ -41,7 +45,13 @@ func New(st Store, p Pusher, o Options) *Service {
 	if o.SettingsTTL <= 0 {
 		o.SettingsTTL = 30 * time.Second
 	}
-	s := &Service{store: st, push: p, now: o.Now, log: o.Log}
+	if o.ConnectionLimit.Rate <= 0 {
+		o.ConnectionLimit = ConnectionLimit
+	}
+	if o.UserLimit.Rate <= 0 {
+		o.UserLimit = UserLimit
+	}
+	s := &Service{store: st, push: p, now: o.Now, log: o.Log, limits: newLimiter(o.ConnectionLimit, o.UserLimit)}
 	// An unknown widget is remembered too: a flood of tokens for one must
 	// not become a flood of reads. A failed read is never remembered.
 	s.widgets = newCache(o.SettingsTTL, o.Now, st.Widget, notFound)

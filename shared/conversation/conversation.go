@@ -23,6 +23,9 @@ type Conversation struct {
 	// CustomerReadSeq and AgentReadSeq are the highest seq each party has
 	// read: what it marked read, or wrote itself.
 	CustomerReadSeq, AgentReadSeq int64
+	// Sends is the conversation's send budget (SendLimit), kept with it so
+	// that checking it costs nothing beyond the send's own write.
+	Sends Bucket
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -40,3 +40,16 @@ func later(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// Unassign puts an active conversation back in the queue because its agent
+// turned out to be unreachable: assigned while every connection it had was
+// already gone (a lost $disconnect). It returns the capacity that frees.
+func (c *Conversation) Unassign(now time.Time) (CapacityChange, error) {
+	if c.Status != Active || c.Agent == nil {
+		return CapacityChange{}, fmt.Errorf("unassign %s from %s: %w", c.ID, c.Status, ErrConflict)
+	}
+	freed := release(c, c.Agent.ID, true)
+	c.Status, c.Agent, c.QueuedAt = Queued, nil, now
+	c.touch(now)
+	return freed, nil
+}

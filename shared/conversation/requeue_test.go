@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -58,5 +59,23 @@ func TestRequeueDue(t *testing.T) {
 				t.Errorf("%s = %t; want %t", call, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestUnassign(t *testing.T) {
+	for _, st := range []Status{Queued, Waiting, Returned, Closed} {
+		c := fixture(Persistent, st)
+		if _, err := c.Unassign(t0); !errors.Is(err, ErrConflict) {
+			t.Errorf("Unassign() on %s = %v; want ErrConflict", st, err)
+		}
+	}
+	c := fixture(Persistent, Active)
+	before := c.Clone()
+	freed, err := c.Unassign(t0)
+	if err != nil || c.Status != Queued || c.Agent != nil || !c.QueuedAt.Equal(t0) || c.Version != before.Version+1 {
+		t.Fatalf("Unassign() on active = %v: %s agent %+v queued %v v%d", err, c.Status, c.Agent, c.QueuedAt, c.Version)
+	}
+	if want := (CapacityChange{AgentID: before.Agent.ID, Units: -before.Units}); freed != want {
+		t.Errorf("Unassign freed %+v; want %+v", freed, want)
 	}
 }

@@ -37,6 +37,10 @@ func (c *Conversation) Send(by Participant, ws Workstream, now time.Time) (SendE
 	if c.Status == Closed {
 		return SendEffect{}, fmt.Errorf("send in %s: conversation is closed: %w", c.ID, ErrConflict)
 	}
+	budget := c.Sends
+	if ok, wait := budget.Take(SendLimit, now); !ok {
+		return SendEffect{}, fmt.Errorf("send in %s: %w", c.ID, &RateLimitError{What: "conversation " + c.ID, RetryAfter: wait})
+	}
 	eff := SendEffect{Seq: c.LastSeq + 1}
 	if by.Role == AgentRole {
 		if c.Status != Active {
@@ -51,6 +55,7 @@ func (c *Conversation) Send(by Participant, ws Workstream, now time.Time) (SendE
 			eff.Requeued = true
 		}
 	}
+	c.Sends = budget
 	c.LastSeq = eff.Seq
 	c.LastMessageAt = now
 	if by.Role == Customer {

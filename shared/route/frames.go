@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -47,6 +48,10 @@ func frames(d Deps, serves ...wire.Action) RouteHandler {
 		req, caller, err := admit(ev, serves)
 		if caller.ID != "" {
 			log = log.With("role", caller.Role, "userId", caller.ID)
+			// Every frame of a known caller spends its budgets, good or bad.
+			if lerr := svc.Admit(caller); lerr != nil {
+				err = lerr
+			}
 		}
 		ctx = chat.WithLog(ctx, log)
 		var res chat.Result
@@ -133,6 +138,12 @@ func Connect(d Deps) RouteHandler {
 			at = now()
 		}
 		res, err := svc.Connect(ctx, conversation.Connection{ID: rc.ConnectionID, Role: c.Role, UserID: c.ID, Name: c.Name, Widget: c.Widget, ConnectedAt: at})
+		if errors.Is(err, conversation.ErrRateLimited) {
+			// Too many open connections: API Gateway refuses the upgrade
+			// with this status.
+			log.WarnContext(ctx, "connection refused", "error", err.Error())
+			return events.APIGatewayProxyResponse{StatusCode: 429}, nil
+		}
 		if err != nil {
 			return events.APIGatewayProxyResponse{}, err
 		}

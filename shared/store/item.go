@@ -33,6 +33,14 @@ func (it item) n(k string) int64 {
 	return 0
 }
 
+func (it item) f(k string) float64 {
+	if v, ok := it[k].(*types.AttributeValueMemberN); ok {
+		f, _ := strconv.ParseFloat(v.Value, 64)
+		return f
+	}
+	return 0
+}
+
 func (it item) ss(k string) []string {
 	if v, ok := it[k].(*types.AttributeValueMemberSS); ok {
 		return v.Value
@@ -100,6 +108,11 @@ func conversationAttrs(c *conversation.Conversation) (set item, remove []string)
 	opt("agentId", agentID)
 	opt("agentName", agentName)
 	opt("closedBy", string(c.ClosedBy))
+	// The send budget: a few bytes on an item every send writes anyway.
+	if !c.Sends.At.IsZero() {
+		set["sendTokens"] = &types.AttributeValueMemberN{Value: strconv.FormatFloat(c.Sends.Tokens, 'f', 3, 64)}
+		set["sendTokensAt"] = str(timeString(c.Sends.At))
+	}
 	if p := c.LastMessage; p != nil {
 		set["lastMessage"] = &types.AttributeValueMemberM{Value: item{
 			"seq": num(p.Seq), "role": str(string(p.Sender.Role)), "senderId": str(p.Sender.ID),
@@ -157,6 +170,7 @@ func conversationFrom(it item) *conversation.Conversation {
 	c.LastMessageAt = it.t("lastMessageAt")
 	c.LastCustomerMessageAt = it.t("lastCustomerMessageAt")
 	c.ClosedAt = it.t("closedAt")
+	c.Sends = conversation.Bucket{Tokens: it.f("sendTokens"), At: it.t("sendTokensAt")}
 	if m, ok := it["lastMessage"].(*types.AttributeValueMemberM); ok {
 		p := item(m.Value)
 		c.LastMessage = &conversation.Preview{Seq: p.n("seq"), Text: p.s("text"), At: p.t("at"),

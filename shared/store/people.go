@@ -67,7 +67,7 @@ func (s *Store) AddConnection(ctx context.Context, c conversation.Connection, de
 	return nil
 }
 
-// conversation.Connection reads a connection.
+// Connection reads a connection.
 func (s *Store) Connection(ctx context.Context, id string) (conversation.Connection, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Connections, Key: item{"connectionId": str(id)}})
 	if err != nil {
@@ -176,7 +176,7 @@ func presenceOf(it item) conversation.Presence {
 	return conversation.Available
 }
 
-// conversation.CustomerState reads a customer of a widget; a customer never seen is returned
+// Customer reads a customer of a widget; a customer never seen is returned
 // empty, not as an error.
 func (s *Store) Customer(ctx context.Context, widget, id string) (conversation.CustomerState, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.t.Customers,

@@ -115,7 +115,7 @@ func (s *Store) putDoc(ctx context.Context, id, kind string, v any, ifAbsent boo
 	return nil
 }
 
-// conversation.Widget reads a widget's configuration; ErrNotFound when there is none.
+// Widget reads a widget's configuration; ErrNotFound when there is none.
 func (s *Store) Widget(ctx context.Context, id string) (conversation.Widget, error) {
 	var w conversation.Widget
 	ok, err := s.getDoc(ctx, widgetPrefix+id, &w)
@@ -208,7 +208,7 @@ func (s *Store) Workstreams(ctx context.Context) ([]conversation.Workstream, err
 	return wss, nil
 }
 
-// conversation.AgentDefaults reads the defaults for new agents (capacity 3 when unset).
+// AgentDefaults reads the defaults for new agents (capacity 3 when unset).
 func (s *Store) AgentDefaults(ctx context.Context) (conversation.AgentDefaults, error) {
 	d := conversation.AgentDefaults{Capacity: 3}
 	if _, err := s.getDoc(ctx, agentDefaultsKey, &d); err != nil {

@@ -35,9 +35,9 @@ var (
 	ErrUnknownAction = errors.New("unknown action")
 	// ErrUnauthorized marks a connection without an identity.
 	ErrUnauthorized = errors.New("unauthorized")
-	// ErrRateLimited marks a request over its connection's or its user's
-	// budget; a *RateLimitError says when to try again.
-	ErrRateLimited = errors.New("rate limited")
+	// ErrRateLimited marks a request over a budget; a
+	// *conversation.RateLimitError says when to try again.
+	ErrRateLimited = conversation.ErrRateLimited
 )
 
 // CodeOf is the one place Go errors meet protocol error codes.
@@ -89,23 +89,14 @@ type fieldError struct{ msg string }
 func (e *fieldError) Error() string { return e.msg }
 func (e *fieldError) Unwrap() error { return conversation.ErrInvalid }
 
-// RateLimitError is a request refused for its budget; RetryAfterMs says when
-// the client may try again.
-type RateLimitError struct{ RetryAfterMs int64 }
-
-func (e *RateLimitError) Error() string { return "rate limited" }
-
-// Unwrap makes errors.Is(err, ErrRateLimited) hold.
-func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
-
 // ErrorFrame is the `error` frame answering a request that failed with err:
 // its code, and a sentence the client may show. Refusals carry the domain's
 // own words; internal failures say nothing of their cause.
 func ErrorFrame(id RequestID, err error) *Error {
 	f := &Error{RequestID: id, Code: CodeOf(err), Message: message(err)}
-	var rl *RateLimitError
+	var rl *conversation.RateLimitError
 	if errors.As(err, &rl) {
-		f.RetryAfterMs = rl.RetryAfterMs
+		f.RetryAfterMs = max(1, rl.RetryAfter.Milliseconds())
 	}
 	return f
 }

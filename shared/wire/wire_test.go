@@ -126,7 +126,7 @@ func TestErrorFrame(t *testing.T) {
 		{conversation.ErrOutsideHours, CodeOutsideHours, "outside operating hours"},
 		{fmt.Errorf("reply: %w", conversation.ErrTooLarge), CodeTooLarge, "the reply is too large to deliver"},
 		{ErrUnauthorized, CodeUnauthorized, "unauthorized"},
-		{&RateLimitError{RetryAfterMs: 250}, CodeRateLimited, "too many requests; try again shortly"},
+		{&conversation.RateLimitError{RetryAfter: 250 * time.Millisecond}, CodeRateLimited, "too many requests; try again shortly"},
 		{errors.New("dial tcp: connection refused"), CodeInternal, "something went wrong; try again"},
 	} {
 		f := ErrorFrame(RequestID(`"r"`), tt.err)
@@ -134,7 +134,7 @@ func TestErrorFrame(t *testing.T) {
 			t.Errorf("ErrorFrame(%v) = %s %q; want %s %q", tt.err, f.Code, f.Message, tt.code, tt.msg)
 		}
 	}
-	b, _ := Encode(ErrorFrame(RequestID(`"r"`), &RateLimitError{RetryAfterMs: 250}))
+	b, _ := Encode(ErrorFrame(RequestID(`"r"`), &conversation.RateLimitError{RetryAfter: 250 * time.Millisecond}))
 	if want := `{"type":"error","requestId":"r","code":"rate_limited","message":"too many requests; try again shortly","retryAfterMs":250}`; string(b) != want {
 		t.Errorf("rate_limited frame = %s; want %s", b, want)
 	}
