@@ -76,7 +76,16 @@ func (s *Service) assignWorkstream(ctx context.Context, ws conversation.Workstre
 			return seen, assigned
 		}
 		before := len(assigned)
-		for _, c := range queue {
+		// Every send of a rush of new customers runs a pass like this one:
+		// starting each pass at its own place in the page keeps them from
+		// all fighting over the oldest conversation (and the next, and the
+		// next), while the page is still the oldest there are.
+		start := rand.N(len(queue))
+		for i := range queue {
+			if ctx.Err() != nil {
+				return seen, assigned
+			}
+			c := queue[(start+i)%len(queue)]
 			seen = append(seen, c.ID)
 			ok, full := s.assignOne(ctx, ws, c, pool)
 			if full {
