@@ -138,7 +138,13 @@ func Open(opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open dynamodb store in %s: %w", opts.Dir, err)
 		}
-		w, err := openWAL(opts.Dir, s.log, s.replay)
+		prev := newReplayed()
+		w, err := openWAL(opts.Dir, s.log, prev.apply)
+		if err == nil {
+			if err = s.rebuild(prev); err != nil {
+				_ = w.close()
+			}
+		}
 		if err != nil {
 			_ = unlock()
 			return nil, fmt.Errorf("open dynamodb store in %s: %w", opts.Dir, err)

@@ -315,7 +315,7 @@ func (s *Store) revert(changed []*target) {
 		if c.old == nil {
 			err = s.callJSON("DeleteItem", map[string]any{"TableName": c.def.name(), "Key": c.key}, nil)
 		} else {
-			err = s.callJSON("PutItem", map[string]any{"TableName": c.def.name(), "Item": c.old}, nil)
+			err = s.putOver(c.def, c.key, c.old)
 		}
 		if err != nil {
 			s.log.Error("revert rejected write", "table", c.def.name(), "err", err)
