@@ -85,7 +85,7 @@ type Store struct {
 	streamCap       int
 	streamRetention time.Duration
 
-	panics   atomic.Int64     // requests that panicked (each answered 500 and logged)
+	panics   atomic.Int64    // requests that panicked (each answered 500 and logged)
 	testHook func(op string) // tests only: runs before each request is served
 
 	done      chan struct{}
