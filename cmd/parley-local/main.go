@@ -46,6 +46,7 @@ func run() error {
 	flag.IntVar(&opts.Limits.MessageBytes, "message-limit", gateway.DefaultMessageBytes, "largest WebSocket message in bytes")
 	flag.DurationVar(&opts.Limits.IdleTimeout, "idle-timeout", gateway.DefaultIdleTimeout, "close connections idle this long")
 	flag.DurationVar(&opts.Limits.MaxDuration, "max-connection-duration", gateway.DefaultMaxDuration, "close connections older than this")
+	flag.IntVar(&opts.Limits.Inflight, "inflight-limit", gateway.DefaultInflight, "invocations one connection may have running at once; frames over it get API Gateway's error frame")
 	flag.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	flag.Parse()
 
