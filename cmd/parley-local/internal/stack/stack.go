@@ -55,6 +55,9 @@ type Options struct {
 	StreamPollInterval time.Duration
 	Now                func() time.Time // the handlers' clock (tests move it); nil is time.Now
 	Log                *slog.Logger
+	// ReadTimeout bounds how long one HTTP request may take to arrive,
+	// headers and body (default 30s); see server.go.
+	ReadTimeout time.Duration
 }
 
 // Local values of the pseudo parameters.
@@ -86,7 +89,8 @@ type Stack struct {
 	closeOnce sync.Once
 	closeErr  error
 	spec      *template.Stack
-	dbCfg     aws.Config // the store's clients' configuration (real credentials on AWS)
+	accepted  atomic.Int64 // TCP connections the server accepted (server.go)
+	dbCfg     aws.Config   // the store's clients' configuration (real credentials on AWS)
 	dbRegion  string
 }
 
@@ -132,6 +136,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
+	s.warnIfExposed()
 	s.URL = "http://" + s.listener.Addr().String()
 	s.WSURL = "ws://" + s.listener.Addr().String() + "/ws"
 
@@ -157,7 +162,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	mux := http.NewServeMux()
-	s.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.server = s.newServer(mux)
 	go func() {
 		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("local stack server stopped", "error", err.Error())
