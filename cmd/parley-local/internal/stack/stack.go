@@ -197,6 +197,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.gw = gateway.New(s.gatewayConfig(fns))
+	if err := s.endStaleConnections(ctx, admin); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /ws", s.upgrades(s.gw.WebSocket()))
 	mux.Handle("/@connections/", s.gw.Management())
