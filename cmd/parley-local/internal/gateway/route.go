@@ -239,7 +239,9 @@ func (g *Gateway) invokeAs(ctx context.Context, source string, fn *invoke.Functi
 		"function", fn.Name, "lambdaRequestId", lambdaRequestID, "duration", time.Since(start),
 	}
 	if err != nil {
-		g.log.ErrorContext(ctx, "integration failed", append(attrs, "error", err.Error())...)
+		if source != metrics.SourceAuthorizer || !isUnauthorized(err) {
+			g.log.ErrorContext(ctx, "integration failed", append(attrs, "error", err.Error())...)
+		} // an authorizer's refusal is no failure: authorize logs it as one
 		return nil, fmt.Errorf("invoke %s for %s on %s: %w", fn.Name, route, connectionID, err)
 	}
 	g.log.InfoContext(ctx, "integration done", attrs...)

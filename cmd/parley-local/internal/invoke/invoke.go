@@ -113,7 +113,9 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (result []byte, r
 	inv.End(failure)
 	log := f.log().With("function", f.Name, "requestId", requestID, "durationMs", time.Since(start).Milliseconds())
 	if o.err != nil {
-		log.ErrorContext(ctx, "invocation failed", "error", o.err.Error())
+		// Debug: every caller (the gateway, stream mappings, schedules)
+		// logs a failure at the level it deserves, once.
+		log.DebugContext(ctx, "invocation failed", "error", o.err.Error())
 	} else {
 		log.DebugContext(ctx, "invocation done")
 	}
