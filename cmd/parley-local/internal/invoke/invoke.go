@@ -34,6 +34,23 @@ type Function struct {
 	Metrics *metrics.Counters
 }
 
+// NewHandler is lambda.NewHandler for a function that runs many
+// invocations at once, as Lambda runs many execution environments. The
+// handler lambda.NewHandler returns is one environment's: the bytes its
+// Invoke returns live in a pooled buffer that the next invocation
+// overwrites, which in Lambda comes only after the runtime has sent them.
+// Here invocations overlap, and one invocation's result (an authorizer's
+// principal, say) was read while another's was written over it. So each
+// invocation gets a handler, and a buffer pool, of its own; the function's
+// state (its clients, built once in its main) is shared as in Lambda.
+func NewHandler(handler any) lambda.Handler { return perInvocation{handler} }
+
+type perInvocation struct{ handler any }
+
+func (p perInvocation) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return lambda.NewHandler(p.handler).Invoke(ctx, payload)
+}
+
 // Error is what the Lambda service reports when a function fails: the
 // handler returned an error, panicked, or ran past its deadline.
 type Error struct {

@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -290,7 +289,7 @@ func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke
 		if err != nil {
 			return nil, fmt.Errorf("function %s (./functions/%s): %w", id, f.Name, err)
 		}
-		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: lambda.NewHandler(h),
+		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: invoke.NewHandler(h),
 			Log: s.log.With("component", "lambda"), Label: f.Name, Metrics: s.Metrics}
 	}
 	return fns, nil
