@@ -49,6 +49,10 @@ type Options struct {
 	FlushInterval time.Duration     // group-commit fsync interval, default 1s
 	TTLInterval   time.Duration     // how often expired items are deleted, default 30s
 	Now           func() time.Time  // default time.Now
+	// FaultRate is the fraction of item and query requests answered with a
+	// throttling error instead (faults.go), to test that clients retry as
+	// they must against DynamoDB; 0 serves every request.
+	FaultRate float64
 }
 
 // Store is a DynamoDB-compatible server: minidyn's engine behind a write path
@@ -86,6 +90,7 @@ type Store struct {
 	streamRetention time.Duration
 
 	panics   atomic.Int64    // requests that panicked (each answered 500 and logged)
+	faults   atomic.Int64    // requests answered with an injected throttling error
 	testHook func(op string) // tests only: runs before each request is served
 
 	done      chan struct{}
@@ -279,6 +284,9 @@ func (s *Store) serve(r *http.Request) reply {
 	}
 	if !json.Valid(body) {
 		return errorReply(http.StatusBadRequest, "SerializationException", "request body is not valid JSON")
+	}
+	if rep, failed := s.fault(op); failed {
+		return rep
 	}
 	if isStreams {
 		return s.handleStreams(op, body)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
 
 	"github.com/parley-chat/parley/cmd/parley-local/localtest/poll"
 )
@@ -100,4 +104,44 @@ func TestShutdownAnswersRequestsItTook(t *testing.T) {
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown = %v", err)
 	}
+}
+
+// TestManagementFaults: with FaultRate 1 every Management API call fails,
+// as a 500 (nothing delivered) or a 410 (and the connection really
+// drops, $disconnect reporting 1006), in the SDK's typed errors.
+func TestManagementFaults(t *testing.T) {
+	disconnects := newRecorder()
+	s := newStack(t, Config{FaultRate: 1, Routes: map[string]Route{
+		RouteDisconnect: {Function: fn("Disconnect", disconnects.handler(200))},
+		"whoami": {Function: fn("WhoAmI", func(_ context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+			return events.APIGatewayProxyResponse{StatusCode: 200, Body: ev.RequestContext.ConnectionID}, nil
+		}), RouteResponse: true},
+	}})
+	for range 20 {
+		c := s.dial(t, "", nil)
+		write(t, c, `{"action":"whoami"}`)
+		id := read(t, c)
+		_, err := s.client().PostToConnection(context.Background(), &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: []byte("x")})
+		var gone *types.GoneException
+		switch {
+		case errors.As(err, &gone):
+			if _, err := closeOf(c); err == nil {
+				t.Error("after a 410 fault the connection closed with a close frame; want the socket dropped")
+			}
+			if rc := decodeEvent(t, disconnects.next(t)).RequestContext; rc.ConnectionID != id || rc.DisconnectStatusCode != 1006 {
+				t.Errorf("$disconnect after a 410 fault = %s %d; want %s 1006", rc.ConnectionID, rc.DisconnectStatusCode, id)
+			}
+			return
+		case err == nil:
+			t.Fatal("PostToConnection succeeded at FaultRate 1")
+		default:
+			var re interface{ HTTPStatusCode() int }
+			if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusInternalServerError {
+				t.Fatalf("PostToConnection fault = %v; want a 500 or a GoneException", err)
+			}
+		}
+		_ = c.CloseNow()
+		disconnects.next(t)
+	}
+	t.Error("no 410 fault in 20 calls")
 }

@@ -99,6 +99,10 @@ type Config struct {
 	Metrics *metrics.Counters
 	// Log receives one JSON line per invocation; nil means slog.Default().
 	Log *slog.Logger
+	// FaultRate is the fraction of Management API requests that fail
+	// (management.go): half with a 500, half with a 410 GoneException for
+	// which the connection really drops, as a lost client does. 0 fails none.
+	FaultRate float64
 }
 
 // Gateway is a running WebSocket API: its connections, their limits and the

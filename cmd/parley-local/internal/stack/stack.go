@@ -57,6 +57,10 @@ type Options struct {
 	// ReadTimeout bounds how long one HTTP request may take to arrive,
 	// headers and body (default 30s); see server.go.
 	ReadTimeout time.Duration
+	// FaultRate makes the embedded store throttle, and the Management API
+	// fail, that fraction of requests, as AWS does under load
+	// (dynamo/faults.go, gateway/management.go); 0 fails none.
+	FaultRate float64
 }
 
 // Local values of the pseudo parameters.
@@ -146,7 +150,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			dir = filepath.Join(opts.Data, "dynamodb")
 		}
 		s.db, err = dynamo.Open(dynamo.Options{Dir: dir, Region: Region, AccountID: AccountID, Log: log,
-			FlushInterval: opts.FlushInterval, TTLInterval: opts.TTLInterval})
+			FlushInterval: opts.FlushInterval, TTLInterval: opts.TTLInterval, FaultRate: opts.FaultRate})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded DynamoDB: %w", err)
 		}
@@ -299,7 +303,7 @@ func (s *Stack) gatewayConfig(fns map[string]*invoke.Function) gateway.Config {
 	api := s.spec.API
 	cfg := gateway.Config{APIID: api.ID, Stage: api.Stage, Region: Region, AccountID: AccountID,
 		RouteSelectionExpression: api.RouteSelectionExpression, Routes: map[string]gateway.Route{},
-		Limits: s.opts.Limits, Metrics: s.Metrics, Log: s.log.With("component", "apigateway")}
+		Limits: s.opts.Limits, Metrics: s.Metrics, Log: s.log.With("component", "apigateway"), FaultRate: s.opts.FaultRate}
 	for _, r := range api.Routes {
 		cfg.Routes[r.Key] = gateway.Route{Function: fns[r.Function], RouteResponse: r.RouteResponse}
 	}
