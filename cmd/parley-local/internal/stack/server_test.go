@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -224,5 +225,28 @@ func TestPushesReuseConnections(t *testing.T) {
 	}
 	if opened := s.accepted.Load() - before; opened > 2*burst {
 		t.Errorf("%d pings in bursts of %d opened %d connections to the stack; want the handlers' connections reused (at most %d)", bursts*burst, burst, opened, 2*burst)
+	}
+}
+
+// TestWarnsBeyondLoopback: listening beyond loopback is logged loudly, as
+// the stack has no authentication of its own.
+func TestWarnsBeyondLoopback(t *testing.T) {
+	var buf testLog
+	startStack(t, embedded, func(o *Options) {
+		o.Addr = "0.0.0.0:0"
+		o.Log = slog.New(slog.NewJSONHandler(&buf, nil))
+	})
+	buf.mu.Lock()
+	out := buf.buf.String()
+	buf.mu.Unlock()
+	if !strings.Contains(out, `"level":"WARN","msg":"WARNING: the local stack listens beyond loopback`) {
+		t.Errorf("log of a stack on 0.0.0.0 = %s; want the warning", out)
+	}
+	var loop testLog
+	startStack(t, embedded, func(o *Options) { o.Log = slog.New(slog.NewJSONHandler(&loop, nil)) })
+	loop.mu.Lock()
+	defer loop.mu.Unlock()
+	if strings.Contains(loop.buf.String(), "beyond loopback") {
+		t.Error("a stack on 127.0.0.1 warned that it listens beyond loopback")
 	}
 }
