@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,10 +31,11 @@ type chaosClient struct {
 	redials  int
 	retries  int
 	requests int
+	why      map[string]int // retries by reason
 }
 
 func newChaosClient(s *Stack, name string, claims map[string]any) *chaosClient {
-	return &chaosClient{s: s, name: name, claims: claims}
+	return &chaosClient{s: s, name: name, claims: claims, why: map[string]int{}}
 }
 
 // connect dials until it has a connection (a 410 fault can drop one while
@@ -155,6 +157,18 @@ func (c *chaosClient) do(t *testing.T, action string, fields map[string]any) (ma
 		if err == nil {
 			return f, nil
 		}
+		reason := err.Error()
+		switch {
+		case strings.Contains(reason, "API Gateway error frame"):
+			reason = "API Gateway error frame"
+		case strings.Contains(reason, "write"):
+			reason = "write on a dropped connection"
+		case strings.HasPrefix(reason, "retry: ") && !strings.Contains(reason, "connection dropped") && !strings.Contains(reason, "no answer"):
+			reason = "error internal"
+		}
+		c.mu.Lock()
+		c.why[strings.TrimPrefix(reason, "retry: ")]++
+		c.mu.Unlock()
 		last = err
 		if !errors.Is(err, errRetry) {
 			return f, err
@@ -279,6 +293,7 @@ func TestChatUnderFaults(t *testing.T) {
 
 	// Afterwards: every conversation reachable, every message once.
 	requests, retries := 0, 0
+	why := map[string]int{}
 	for i, c := range custClients {
 		sess, err := c.do(t, "hello", nil)
 		if err != nil {
@@ -311,6 +326,9 @@ func TestChatUnderFaults(t *testing.T) {
 			}
 		}
 		requests, retries = requests+c.requests, retries+c.retries
+		for k, v := range c.why {
+			why[k] += v
+		}
 	}
 	for i, a := range agentClients {
 		sess, err := a.do(t, "hello", nil)
@@ -327,6 +345,9 @@ func TestChatUnderFaults(t *testing.T) {
 			}
 		}
 		requests, retries = requests+a.requests, retries+a.retries
+		for k, v := range a.why {
+			why[k] += v
+		}
 		a.close()
 	}
 	for _, c := range custClients {
@@ -344,7 +365,12 @@ func TestChatUnderFaults(t *testing.T) {
 	if replies == 0 {
 		t.Error("the agents sent nothing: no conversation was assigned")
 	}
-	t.Logf("%d requests answered, %d of them after retries; %d agent replies; %d store requests throttled", requests, retries, replies, s.faultCount())
+	// A connection that stays open must answer every request: silence is
+	// a broken protocol, however well a retry hides it.
+	if why["no answer"] > 0 {
+		t.Errorf("%d requests got no answer on a connection that stayed open", why["no answer"])
+	}
+	t.Logf("%d requests answered, %d retries (%v); %d agent replies; %d store requests throttled", requests, retries, why, replies, s.faultCount())
 }
 
 // awaitEvent waits until an event arrives on the current connection (or
