@@ -11,7 +11,7 @@ FUNCTIONS    = authorizer connect disconnect message park pickup close presence 
 # SAM sets ARTIFACTS_DIR when it calls a build-<LogicalId> target.
 ARTIFACTS_DIR ?= bin
 
-.PHONY: run run-dynamodb-local test test-short build vet fmt clean web web-test web-unit web-browser
+.PHONY: run run-dynamodb-local test test-short build vet fmt clean web web-test web-unit web-browser fuzz flood
 
 # Built, then exec'd: Ctrl-C reaches parley-local itself, which drains and
 # exits 0 (under `go run` make would report the wrapper's exit status 1).
@@ -64,6 +64,29 @@ test: vet web-test
 
 test-short:
 	$(GO) test -short -count=1 ./...
+
+# Each fuzz target for FUZZTIME; what a fuzzer finds lands in the package's
+# testdata/fuzz, which the ordinary tests then replay.
+FUZZTIME ?= 20s
+FUZZ = ./cmd/parley-local/internal/filter:FuzzCompile \
+       ./cmd/parley-local/internal/template:FuzzResolve \
+       ./cmd/parley-local/internal/dynamo:FuzzExpressions \
+       ./cmd/parley-local/internal/dynamo:FuzzStoreRequest
+
+fuzz:
+	@for t in $(FUZZ); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+# Floods a freshly built local stack (in memory, on a free loopback port)
+# the way issue 10's attacker did, and reports replies lost, how long other
+# clients waited, and the stack's peak descriptors and memory.
+FLOOD_ARGS ?=
+flood:
+	$(GO) build -o bin/parley-local ./cmd/parley-local
+	$(GO) run ./cmd/parley-flood --exec bin/parley-local $(FLOOD_ARGS)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

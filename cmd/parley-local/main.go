@@ -47,6 +47,8 @@ func run() error {
 	flag.IntVar(&opts.Limits.MessageBytes, "message-limit", gateway.DefaultMessageBytes, "largest WebSocket message in bytes")
 	flag.DurationVar(&opts.Limits.IdleTimeout, "idle-timeout", gateway.DefaultIdleTimeout, "close connections idle this long")
 	flag.DurationVar(&opts.Limits.MaxDuration, "max-connection-duration", gateway.DefaultMaxDuration, "close connections older than this")
+	flag.IntVar(&opts.Limits.Inflight, "inflight-limit", gateway.DefaultInflight, "invocations one connection may have running at once; frames over it get API Gateway's error frame")
+	flag.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of requests (0-1) the embedded store throttles and the Management API fails, to test retries")
 	flag.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	flag.Parse()
 
@@ -56,6 +58,12 @@ func run() error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	opts.Log = log
+	if opts.FaultRate < 0 || opts.FaultRate > 1 {
+		return fmt.Errorf("--fault-rate %v: want a fraction from 0 to 1", opts.FaultRate)
+	}
+	if opts.FaultRate > 0 {
+		log.Warn("fault injection on: requests fail on purpose", "faultRate", opts.FaultRate)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -55,7 +55,10 @@
 // records) before it is answered, and the log is fsynced every
 // FlushInterval, so a killed process loses nothing acknowledged and a
 // crashed machine at most the last interval. A torn tail is cut off on
-// replay. When the log grows large, and on Close, a snapshot of every table
+// replay. Replay reads the snapshot and the whole log before it touches
+// minidyn, then creates each table once and puts each item once, so every
+// index holds exactly what its table's items project into it
+// (Store.CheckIndexes compares them; the recovery tests run it). When the log grows large, and on Close, a snapshot of every table
 // and item is written atomically and a new log begins.
 //
 // Stream records are kept in memory only, for 24 hours and up to 100000 per

@@ -154,6 +154,7 @@ func TestDurableAcrossCloseAndOpen(t *testing.T) {
 	t.Run("after Close", func(t *testing.T) {
 		s, db := reopen(t, dir)
 		check(t, s, db)
+		mustConsistent(t, s)
 		// Writes after a restart stream with sequence numbers above any before.
 		put(t, db, "conversations", map[string]types.AttributeValue{"pk": str("c9"), "g": str("w9")})
 		if err := s.Close(); err != nil {
@@ -167,6 +168,7 @@ func TestDurableAcrossCloseAndOpen(t *testing.T) {
 		s.crash() // no snapshot: the reopen replays the log
 		s2, db2 := reopen(t, dir)
 		check(t, s2, db2)
+		mustConsistent(t, s2)
 		if got := queryIndex(t, db2, "conversations", "byG", "g", "w9"); !reflect.DeepEqual(got, []string{"c10", "c9"}) {
 			t.Errorf("byG w9 = %v; want [c10 c9]", got)
 		}
@@ -194,7 +196,8 @@ func TestCompactionRotatesTheLog(t *testing.T) {
 	}
 	s.crash()
 
-	_, db2 := reopen(t, dir)
+	s2, db2 := reopen(t, dir)
+	mustConsistent(t, s2)
 	out, err := db2.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String("many")})
 	if err != nil || out.Count != 100 {
 		t.Errorf("Scan after compactions and a crash = %v items, %v; want 100", out.Count, err)
@@ -261,7 +264,8 @@ func TestTornLogTail(t *testing.T) {
 			// The damage is cut off, so what is written now replays too.
 			put(t, db2, "torn", map[string]types.AttributeValue{"pk": str("d")})
 			s2.crash()
-			_, db3 := reopen(t, dir)
+			s3, db3 := reopen(t, dir)
+			mustConsistent(t, s3)
 			if get(t, db3, "torn", "d") == nil || get(t, db3, "torn", "a") == nil {
 				t.Error("a write after recovering from a torn tail did not survive the next crash")
 			}
@@ -448,6 +452,7 @@ wait:
 	_ = cmd.Wait()
 
 	s2 := openStore(t, Options{Dir: dir})
+	mustConsistent(t, s2)
 	db := client(t, s2)
 	must := 0
 	for _, a := range got {

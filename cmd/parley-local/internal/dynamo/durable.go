@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -61,41 +62,89 @@ func (s *Store) compact() error {
 	})
 }
 
-// replay applies one record of the snapshot or log directly to minidyn
-// while Open rebuilds the previous run's state.
-func (s *Store) replay(rec logRecord) error {
+// replayed is the previous run's state as Open reads it from the snapshot
+// and the log: each table's last definition and last image of each item.
+// Nothing reaches minidyn until the whole log is read; rebuild then creates
+// every table once, with its indexes as they are now, and puts every item
+// once into it. Applying the records one by one to minidyn instead would
+// put after-images over items, and minidyn keeps an item listed on an index
+// when a put over it drops the index key (index.go): after a crash, every
+// conversation assigned since the last snapshot stayed in the queue index,
+// and the first write to one emptied its workstream's queue.
+type replayed struct {
+	names []string                    // tables in the order they were created
+	defs  map[string]tableDef         // by table name
+	items map[string]map[string]attrs // table name → item key id → item
+}
+
+func newReplayed() *replayed {
+	return &replayed{defs: map[string]tableDef{}, items: map[string]map[string]attrs{}}
+}
+
+// apply folds one record of the snapshot or log into the state.
+func (r *replayed) apply(rec logRecord) error {
 	switch rec.Op {
 	case opTable:
 		if rec.Def == nil {
 			return fmt.Errorf("table record for %s without a definition", rec.Table)
 		}
-		_, _, exists := s.table(rec.Table)
-		switch {
-		case !exists:
-			if err := s.callJSON("CreateTable", rec.Def.Create, nil); err != nil {
-				return fmt.Errorf("create table %s: %w", rec.Table, err)
-			}
-		case len(rec.Update) > 0:
-			if rep := s.call("UpdateTable", rec.Update); !rep.ok() {
-				return fmt.Errorf("update table %s: %s", rec.Table, rep.errorMessage())
-			}
+		if _, exists := r.defs[rec.Table]; !exists {
+			r.names = append(r.names, rec.Table)
+			r.items[rec.Table] = map[string]attrs{}
 		}
-		s.setTable(*rec.Def)
+		// UpdateTable changes are folded into the definition already.
+		r.defs[rec.Table] = *rec.Def
 	case opDropTable:
-		if err := s.callJSON("DeleteTable", map[string]string{"TableName": rec.Table}, nil); err != nil {
-			return fmt.Errorf("delete table %s: %w", rec.Table, err)
+		if _, exists := r.defs[rec.Table]; !exists {
+			return fmt.Errorf("delete table %s: no such table", rec.Table)
 		}
-		s.dropTable(rec.Table)
-	case opPut:
-		if err := s.callJSON("PutItem", map[string]any{"TableName": rec.Table, "Item": rec.Item}, nil); err != nil {
-			return fmt.Errorf("put item into %s: %w", rec.Table, err)
+		delete(r.defs, rec.Table)
+		delete(r.items, rec.Table)
+		r.names = slices.DeleteFunc(r.names, func(n string) bool { return n == rec.Table })
+	case opPut, opDelete:
+		def, exists := r.defs[rec.Table]
+		if !exists {
+			return fmt.Errorf("%s item of %s: no such table", rec.Op, rec.Table)
 		}
-	case opDelete:
-		if err := s.callJSON("DeleteItem", map[string]any{"TableName": rec.Table, "Key": rec.Key}, nil); err != nil {
-			return fmt.Errorf("delete item from %s: %w", rec.Table, err)
+		from := rec.Item
+		if rec.Op == opDelete {
+			from = rec.Key
+		}
+		key, ok := def.key(from)
+		if !ok {
+			return fmt.Errorf("%s item of %s: the record lacks the table's key", rec.Op, rec.Table)
+		}
+		if rec.Op == opPut {
+			r.items[rec.Table][def.keyID(key)] = rec.Item
+		} else {
+			delete(r.items[rec.Table], def.keyID(key))
 		}
 	default:
 		return fmt.Errorf("unknown record %q", rec.Op)
+	}
+	return nil
+}
+
+// rebuild creates the replayed tables in minidyn and fills them, each item
+// put once into a fresh table, so every index holds exactly what its
+// table's items project into it.
+func (s *Store) rebuild(r *replayed) error {
+	for _, name := range r.names {
+		def := r.defs[name]
+		if err := s.callJSON("CreateTable", def.Create, nil); err != nil {
+			return fmt.Errorf("create table %s: %w", name, err)
+		}
+		s.setTable(def)
+		ids := make([]string, 0, len(r.items[name]))
+		for id := range r.items[name] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			if err := s.callJSON("PutItem", map[string]any{"TableName": name, "Item": r.items[name][id]}, nil); err != nil {
+				return fmt.Errorf("put item into %s: %w", name, err)
+			}
+		}
 	}
 	return nil
 }

@@ -94,6 +94,9 @@ func needsScratch(op string, body []byte, ts []*target) bool {
 // when minidyn would corrupt an index. The caller holds writeMu and has read
 // every target's old image.
 func (s *Store) applyWrite(op string, body []byte, ts []*target) reply {
+	if op == "BatchWriteItem" {
+		return s.applyBatch(body, ts)
+	}
 	if !needsScratch(op, body, ts) {
 		return qualify(s.call(op, body))
 	}
@@ -139,12 +142,14 @@ func (s *Store) applyWrite(op string, body []byte, ts []*target) reply {
 		if err := s.callJSON("GetItem", map[string]any{"TableName": scratchName(t.def.name()), "Key": t.key, "ConsistentRead": true}, &out); err != nil {
 			return internalError(fmt.Errorf("read staged %s: %w", t.def.name(), err))
 		}
-		for _, name := range removed[i] {
-			delete(out.Item, name)
-		}
-		for _, name := range deletedFrom[i] {
-			if _, had := t.old[name]; !had {
+		if i < len(removed) { // a put removes nothing
+			for _, name := range removed[i] {
 				delete(out.Item, name)
+			}
+			for _, name := range deletedFrom[i] {
+				if _, had := t.old[name]; !had {
+					delete(out.Item, name)
+				}
 			}
 		}
 		for name, v := range out.Item {
@@ -167,6 +172,50 @@ func (s *Store) applyWrite(op string, body []byte, ts []*target) reply {
 		}
 	}
 	return rep
+}
+
+// applyBatch runs a BatchWriteItem. A put over an item of an indexed table
+// would leave the item listed under index keys it no longer has, so such
+// items are deleted first; any of them the batch did not write after all
+// (minidyn stops at a bad request) is put back as it was.
+func (s *Store) applyBatch(body []byte, ts []*target) reply {
+	var cleared []*target
+	for _, t := range ts {
+		if t == nil || !t.known || t.put == nil || t.old == nil || !t.def.indexed() {
+			continue
+		}
+		if err := s.callJSON("DeleteItem", map[string]any{"TableName": t.def.name(), "Key": t.key}, nil); err != nil {
+			s.restore(cleared)
+			return internalError(fmt.Errorf("clear %s before a batch put: %w", t.def.name(), err))
+		}
+		cleared = append(cleared, t)
+	}
+	rep := qualify(s.call("BatchWriteItem", body))
+	s.restore(cleared)
+	return rep
+}
+
+// restore puts back the old image of every item in ts that is absent now.
+func (s *Store) restore(ts []*target) {
+	for _, t := range ts {
+		if cur, err := s.image(t.def, t.key); err != nil || cur != nil {
+			continue
+		}
+		if err := s.callJSON("PutItem", map[string]any{"TableName": t.def.name(), "Item": t.old}, nil); err != nil {
+			s.log.Error("restore item after a failed batch", "table", t.def.name(), "err", err)
+		}
+	}
+}
+
+// putOver writes item in place of whatever def's table holds under its
+// key, deleting first on indexed tables (see applyBatch).
+func (s *Store) putOver(def tableDef, key, item attrs) error {
+	if def.indexed() {
+		if err := s.callJSON("DeleteItem", map[string]any{"TableName": def.name(), "Key": key}, nil); err != nil {
+			return err
+		}
+	}
+	return s.callJSON("PutItem", map[string]any{"TableName": def.name(), "Item": item}, nil)
 }
 
 // retable rewrites every "TableName" of a request.

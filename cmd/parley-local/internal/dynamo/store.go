@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/truora/minidyn/server"
@@ -47,6 +49,10 @@ type Options struct {
 	FlushInterval time.Duration     // group-commit fsync interval, default 1s
 	TTLInterval   time.Duration     // how often expired items are deleted, default 30s
 	Now           func() time.Time  // default time.Now
+	// FaultRate is the fraction of item and query requests answered with a
+	// throttling error instead (faults.go), to test that clients retry as
+	// they must against DynamoDB; 0 serves every request.
+	FaultRate float64
 }
 
 // Store is a DynamoDB-compatible server: minidyn's engine behind a write path
@@ -67,7 +73,8 @@ type Store struct {
 	// after a write belong to that write alone and log and stream order is
 	// commit order. Reads share it, so they never see a write half applied
 	// (see index.go).
-	writeMu sync.RWMutex
+	// Requests wait for it with their context (rwlock.go).
+	writeMu rwLock
 	seq     uint64 // last stream sequence number handed out; guarded by writeMu
 
 	scratch sync.Map // table name → its scratch table exists (index.go)
@@ -81,6 +88,10 @@ type Store struct {
 	compactBackoff  int64 // extra log growth to wait for after a failed compaction
 	streamCap       int
 	streamRetention time.Duration
+
+	panics   atomic.Int64    // requests that panicked (each answered 500 and logged)
+	faults   atomic.Int64    // requests answered with an injected throttling error
+	testHook func(op string) // tests only: runs before each request is served
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -138,7 +149,13 @@ func Open(opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open dynamodb store in %s: %w", opts.Dir, err)
 		}
-		w, err := openWAL(opts.Dir, s.log, s.replay)
+		prev := newReplayed()
+		w, err := openWAL(opts.Dir, s.log, prev.apply)
+		if err == nil {
+			if err = s.rebuild(prev); err != nil {
+				_ = w.close()
+			}
+		}
 		if err != nil {
 			_ = unlock()
 			return nil, fmt.Errorf("open dynamodb store in %s: %w", opts.Dir, err)
@@ -217,11 +234,29 @@ func (s *Store) Stream(table string) *Stream {
 // header names the operation (DynamoDB_20120810.PutItem). The path is
 // ignored, so the store can be mounted anywhere.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rep := s.serve(r)
+	rep := s.serveSafely(r)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-Requestid", newID())
 	w.WriteHeader(rep.status)
 	_, _ = w.Write(rep.body)
+}
+
+// serveSafely is serve with a panic turned into what DynamoDB answers when
+// it fails inside: a 500 InternalServerError, and a log line with the
+// stack. Every lock a request takes is released by defer, so the store
+// goes on serving.
+func (s *Store) serveSafely(r *http.Request) (rep reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.panics.Add(1)
+			s.log.Error("request panicked", "target", r.Header.Get("X-Amz-Target"), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			rep = errorReply(http.StatusInternalServerError, "InternalServerError", "Internal server error")
+		}
+	}()
+	if s.testHook != nil {
+		s.testHook(r.Header.Get("X-Amz-Target"))
+	}
+	return s.serve(r)
 }
 
 func (s *Store) serve(r *http.Request) reply {
@@ -250,13 +285,19 @@ func (s *Store) serve(r *http.Request) reply {
 	if !json.Valid(body) {
 		return errorReply(http.StatusBadRequest, "SerializationException", "request body is not valid JSON")
 	}
+	if rep, failed := s.fault(op); failed {
+		return rep
+	}
 	if isStreams {
 		return s.handleStreams(op, body)
 	}
-	return s.handle(op, body)
+	if err := r.Context().Err(); err != nil {
+		return gaveUp(err) // the caller is gone: do nothing for it
+	}
+	return s.handle(r.Context(), op, body)
 }
 
-func (s *Store) handle(op string, body []byte) reply {
+func (s *Store) handle(ctx context.Context, op string, body []byte) reply {
 	switch op {
 	case "CreateTable", "UpdateTable", "DeleteTable":
 		s.ddlMu.Lock()
@@ -297,21 +338,21 @@ func (s *Store) handle(op string, body []byte) reply {
 	}
 	switch op {
 	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
-		return s.writeItems(op, body, nil)
-	case "Query":
-		s.writeMu.RLock()
+		return s.writeItems(ctx, op, body, nil)
+	case "Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems":
+		if err := s.writeMu.rlock(ctx, s.done); err != nil {
+			return gaveUp(err)
+		}
 		defer s.writeMu.RUnlock()
-		return s.query(body)
-	case "Scan":
-		s.writeMu.RLock()
-		defer s.writeMu.RUnlock()
-		return s.scan(body)
-	case "GetItem", "BatchGetItem", "TransactGetItems":
-		s.writeMu.RLock()
-		defer s.writeMu.RUnlock()
+		switch op {
+		case "Query":
+			return s.query(body)
+		case "Scan":
+			return s.scan(body)
+		}
 		return qualify(s.call(op, body))
 	case "DescribeTable":
-		return s.describeTable(body)
+		return s.describeTable(ctx, body)
 	case "ListTables":
 		return s.listTables(body)
 	case "UpdateTimeToLive":
@@ -320,6 +361,15 @@ func (s *Store) handle(op string, body []byte) reply {
 		return s.describeTimeToLive(body)
 	}
 	return errorReply(http.StatusBadRequest, "UnknownOperationException", "operation "+op+" is not supported by the local DynamoDB")
+}
+
+// gaveUp answers a request that stopped waiting: its caller went away
+// (nobody reads this) or the store began to close.
+func gaveUp(err error) reply {
+	if errors.Is(err, errStoreClosing) {
+		return closedReply()
+	}
+	return errorReply(http.StatusServiceUnavailable, "ServiceUnavailable", "request abandoned before it was served: "+err.Error())
 }
 
 func closedReply() reply {

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -400,7 +401,7 @@ func (s *Store) deleteTable(body []byte) reply {
 
 // describeTable serves DescribeTable. minidyn counts items without its own
 // lock, so the count is taken under writeMu.
-func (s *Store) describeTable(body []byte) reply {
+func (s *Store) describeTable(ctx context.Context, body []byte) reply {
 	var in struct{ TableName string }
 	if err := json.Unmarshal(body, &in); err != nil {
 		return errorReply(http.StatusBadRequest, "SerializationException", "decode DescribeTable input: "+err.Error())
@@ -409,7 +410,9 @@ func (s *Store) describeTable(body []byte) reply {
 	if !ok {
 		return notFoundError(in.TableName)
 	}
-	s.writeMu.Lock()
+	if err := s.writeMu.lock(ctx, s.done); err != nil {
+		return gaveUp(err)
+	}
 	rep := qualify(s.call("DescribeTable", body))
 	s.writeMu.Unlock()
 	if !rep.ok() {

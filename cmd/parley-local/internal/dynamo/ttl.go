@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,7 +169,7 @@ func (s *Store) sweepTable(def tableDef) (int, error) {
 		if err != nil {
 			return deleted, fmt.Errorf("expire item of %s: %w", def.name(), err)
 		}
-		rep := s.writeItems("DeleteItem", body, ttlService)
+		rep := s.writeItems(context.Background(), "DeleteItem", body, ttlService)
 		switch {
 		case rep.ok():
 			deleted++

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -186,13 +187,15 @@ func (s *Store) targets(op string, body []byte) ([]*target, *itemInput, reply) {
 // reads the images of every item named before and after, and turns the
 // items that changed into log records and stream records. who marks the
 // stream records of TTL deletions.
-func (s *Store) writeItems(op string, body []byte, who *events.DynamoDBUserIdentity) reply {
+func (s *Store) writeItems(ctx context.Context, op string, body []byte, who *events.DynamoDBUserIdentity) reply {
 	ts, single, rep := s.targets(op, body)
 	if !rep.ok() {
 		return rep
 	}
 
-	s.writeMu.Lock()
+	if err := s.writeMu.lock(ctx, s.done); err != nil {
+		return gaveUp(err)
+	}
 	defer s.writeMu.Unlock()
 	for _, t := range ts {
 		if t == nil {
@@ -315,7 +318,7 @@ func (s *Store) revert(changed []*target) {
 		if c.old == nil {
 			err = s.callJSON("DeleteItem", map[string]any{"TableName": c.def.name(), "Key": c.key}, nil)
 		} else {
-			err = s.callJSON("PutItem", map[string]any{"TableName": c.def.name(), "Item": c.old}, nil)
+			err = s.putOver(c.def, c.key, c.old)
 		}
 		if err != nil {
 			s.log.Error("revert rejected write", "table", c.def.name(), "err", err)

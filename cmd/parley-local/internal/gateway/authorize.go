@@ -123,16 +123,16 @@ func (g *Gateway) authorize(ctx context.Context, u *upgrade) (status int, authz 
 		return http.StatusInternalServerError, nil
 	}
 	if !identityPresent(a.IdentitySource, u) {
-		log.Info("authorizer identity source missing", "identitySource", a.IdentitySource, "status", http.StatusUnauthorized)
+		log.Warn("connection refused", "status", http.StatusUnauthorized, "reason", "authorizer identity source missing", "identitySource", a.IdentitySource)
 		return http.StatusUnauthorized, nil
 	}
 	out, err := g.invokeAs(ctx, metrics.SourceAuthorizer, a.Function, RouteConnect, u.connectionID, u.requestID, g.authorizerEvent(u))
 	if err != nil {
-		var fe *invoke.Error
-		if errors.As(err, &fe) && fe.Message == errUnauthorized {
+		if isUnauthorized(err) {
+			log.Warn("connection refused", "status", http.StatusUnauthorized, "reason", "the authorizer answered Unauthorized")
 			return http.StatusUnauthorized, nil
 		}
-		return http.StatusInternalServerError, nil
+		return http.StatusInternalServerError, nil // invokeAs logged the failure
 	}
 	authz, allowed, err := evaluate(out, g.methodArn())
 	switch {
@@ -140,10 +140,17 @@ func (g *Gateway) authorize(ctx context.Context, u *upgrade) (status int, authz 
 		log.Error("authorizer result rejected", "error", err, "status", http.StatusInternalServerError)
 		return http.StatusInternalServerError, nil
 	case !allowed:
-		log.Info("authorizer policy does not allow $connect", "methodArn", g.methodArn(), "status", http.StatusForbidden)
+		log.Warn("connection refused", "status", http.StatusForbidden, "reason", "the authorizer's policy does not allow $connect", "methodArn", g.methodArn())
 		return http.StatusForbidden, nil
 	}
 	return 0, authz
+}
+
+// isUnauthorized reports the authorizer's refusal: the function error
+// "Unauthorized", which API Gateway answers with 401.
+func isUnauthorized(err error) bool {
+	var fe *invoke.Error
+	return errors.As(err, &fe) && fe.Message == errUnauthorized
 }
 
 // authorizerResult is the authorizer's output. Statement, Action and

@@ -78,6 +78,7 @@ type conn struct {
 	lastActive time.Time // last data message in either direction
 	closing    bool      // a close frame was sent or answered: no more data frames
 	ended      bool      // $disconnect has been started
+	inflight   int       // route invocations of this connection's messages running now
 
 	done chan struct{} // closed when the reader has ended; stops the watchdog
 }

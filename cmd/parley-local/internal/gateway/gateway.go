@@ -47,6 +47,12 @@ type Limits struct {
 	MessageBytes int           // largest (reassembled) message, and @connections body; default 128 KiB
 	IdleTimeout  time.Duration // no data message in either direction for this long closes; default 10 min
 	MaxDuration  time.Duration // a connection is closed after this long; default 2 h
+	// Inflight bounds the invocations one connection may have running at
+	// once, as API Gateway's throttling bounds what one client can load
+	// onto the integrations; a frame over it is answered at once with API
+	// Gateway's error frame "Too Many Requests" and invokes nothing.
+	// Default 32, above the protocol's promised burst of 20.
+	Inflight int
 }
 
 // Default quotas (docs/aws-behaviour.md section 5).
@@ -55,6 +61,7 @@ const (
 	DefaultMessageBytes = 128 << 10
 	DefaultIdleTimeout  = 10 * time.Minute
 	DefaultMaxDuration  = 2 * time.Hour
+	DefaultInflight     = 32
 )
 
 func (l Limits) withDefaults() Limits {
@@ -69,6 +76,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDuration <= 0 {
 		l.MaxDuration = DefaultMaxDuration
+	}
+	if l.Inflight <= 0 {
+		l.Inflight = DefaultInflight
 	}
 	return l
 }
@@ -89,6 +99,10 @@ type Config struct {
 	Metrics *metrics.Counters
 	// Log receives one JSON line per invocation; nil means slog.Default().
 	Log *slog.Logger
+	// FaultRate is the fraction of Management API requests that fail
+	// (management.go): half with a 500, half with a 410 GoneException for
+	// which the connection really drops, as a lost client does. 0 fails none.
+	FaultRate float64
 }
 
 // Gateway is a running WebSocket API: its connections, their limits and the
@@ -99,6 +113,10 @@ type Gateway struct {
 	sel    selector
 	log    *slog.Logger
 	flight flight
+	// routes counts the route invocations of connections' messages:
+	// Shutdown lets them finish, and deliver their replies, before it
+	// closes the connections.
+	routes flight
 
 	mu    sync.Mutex
 	conns map[string]*conn // open connections only: what @connections can reach
@@ -139,11 +157,12 @@ func (g *Gateway) WebSocket() http.Handler { return http.HandlerFunc(g.serveUpgr
 // /@connections/ and /{stage}/@connections/.
 func (g *Gateway) Management() http.Handler { return http.HandlerFunc(g.serveManagement) }
 
-// Shutdown closes every connection with close frame 1001 "Going away",
-// calls $disconnect for each, refuses new connections, and waits for every
-// invocation already under way ($connect, messages, $disconnect) to end.
-// When ctx ends first, the remaining sockets are dropped and ctx's error is
-// returned.
+// Shutdown refuses new connections and new messages (each answered with an
+// error frame), lets the invocations of messages already taken finish and
+// deliver their replies, then closes every connection with close frame
+// 1001 "Going away", calls $disconnect for each, and waits for every
+// invocation still under way to end. When ctx ends first, the remaining
+// sockets are dropped and ctx's error is returned.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.down = true
@@ -153,11 +172,16 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	g.mu.Unlock()
 	g.flight.close()
+	g.routes.close()
+	err := g.routes.wait(ctx)
 
 	for _, c := range open {
 		c.closeWith(closeGoingAway, reasonGoingAway, closeGoingAway, reasonGoingAway)
 	}
-	if err := g.flight.wait(ctx); err != nil {
+	if err == nil {
+		err = g.flight.wait(ctx)
+	}
+	if err != nil {
 		for _, c := range open {
 			c.drop() // let readers stuck in a closing handshake go
 		}

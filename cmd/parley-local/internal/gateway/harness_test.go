@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
@@ -43,7 +42,7 @@ func fn(name string, handler any) *invoke.Function {
 		Name:    name,
 		ARN:     "arn:aws:lambda:eu-west-1:123456789012:function:" + name,
 		Timeout: 2 * time.Second,
-		Handler: lambda.NewHandler(handler),
+		Handler: invoke.NewHandler(handler),
 		Log:     slog.New(slog.DiscardHandler),
 	}
 }

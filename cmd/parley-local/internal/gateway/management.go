@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,6 +61,9 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := g.lookup(id)
+	if g.fault(w, c) {
+		return
+	}
 	if c == nil {
 		gone(w)
 		return
@@ -94,6 +98,27 @@ func (g *Gateway) serveManagement(w http.ResponseWriter, r *http.Request) {
 		c.closeWith(closeNormal, "", closeNormal, reasonNormal)
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// fault fails the request, for the fraction Config.FaultRate of them,
+// before anything is delivered: with a 500, which the SDK retries, or with
+// a 410, and then the connection drops for real (the client sees its
+// socket end, $disconnect runs with 1006), since a 410 tells the handler
+// the connection is gone and it forgets it.
+func (g *Gateway) fault(w http.ResponseWriter, c *conn) bool {
+	if g.cfg.FaultRate <= 0 || rand.Float64() >= g.cfg.FaultRate {
+		return false
+	}
+	if rand.IntN(2) == 0 {
+		managementError(w, http.StatusInternalServerError, "InternalServerErrorException", "Internal server error")
+		return true
+	}
+	if c != nil {
+		g.log.Info("fault injected: connection dropped", "connectionId", c.id)
+		c.drop()
+	}
+	gone(w)
+	return true
 }
 
 // connectionPath extracts and percent-decodes {id} from

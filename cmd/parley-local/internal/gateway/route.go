@@ -97,15 +97,56 @@ func (g *Gateway) routeFor(key string) (string, Route, bool) {
 	return RouteDefault, rt, ok && rt.Function != nil
 }
 
+// API Gateway's error frame texts for a frame the gateway will not pass on
+// (which texts it uses for these is unverified).
+const (
+	msgThrottled    = "Too Many Requests"
+	msgShuttingDown = "Going away"
+)
+
 // dispatch routes one complete text message. Invocations of one
 // connection run concurrently, as in API Gateway, so a slow handler does
-// not hold up the next frame; Shutdown waits for them through flight.
+// not hold up the next frame, up to Limits.Inflight at once; a frame over
+// that, or one that arrives once Shutdown has begun, is answered with an
+// error frame at once. Shutdown waits for the invocations through flight
+// and routes.
 func (c *conn) dispatch(body string, at time.Time) {
-	c.g.flight.add()
+	g := c.g
+	if !g.routes.tryAdd() {
+		c.sendError(msgShuttingDown, newID())
+		return
+	}
+	if !c.takeSlot() {
+		g.routes.done()
+		g.log.Debug("frame throttled", "connectionId", c.id, "inflight", g.limits.Inflight)
+		c.sendError(msgThrottled, newID())
+		return
+	}
+	g.flight.add()
 	go func() {
-		defer c.g.flight.done()
+		defer g.flight.done()
+		defer g.routes.done()
+		defer c.releaseSlot()
 		c.route(body, at)
 	}()
+}
+
+// takeSlot counts one more invocation running for c, unless c has
+// Limits.Inflight running already.
+func (c *conn) takeSlot() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight >= c.g.limits.Inflight {
+		return false
+	}
+	c.inflight++
+	return true
+}
+
+func (c *conn) releaseSlot() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight--
 }
 
 func (c *conn) route(body string, at time.Time) {
@@ -198,7 +239,9 @@ func (g *Gateway) invokeAs(ctx context.Context, source string, fn *invoke.Functi
 		"function", fn.Name, "lambdaRequestId", lambdaRequestID, "duration", time.Since(start),
 	}
 	if err != nil {
-		g.log.ErrorContext(ctx, "integration failed", append(attrs, "error", err.Error())...)
+		if source != metrics.SourceAuthorizer || !isUnauthorized(err) {
+			g.log.ErrorContext(ctx, "integration failed", append(attrs, "error", err.Error())...)
+		} // an authorizer's refusal is no failure: authorize logs it as one
 		return nil, fmt.Errorf("invoke %s for %s on %s: %w", fn.Name, route, connectionID, err)
 	}
 	g.log.InfoContext(ctx, "integration done", attrs...)

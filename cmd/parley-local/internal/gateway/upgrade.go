@@ -12,8 +12,22 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// maxURLLength is API Gateway's limit on the connection URL, token included.
+// maxURLLength is API Gateway's limit on the length, in characters, of the
+// URL of a WebSocket API, query string (and so the token) included
+// (docs/aws-behaviour.md section 5).
 const maxURLLength = 4096
+
+// awsURLLength is the length of the URL a client would dial to make this
+// request of the deployed API: the local host and path (ws://127.0.0.1:8080/ws)
+// are shorter than AWS's, so measuring them would let through tokens AWS
+// refuses.
+func (g *Gateway) awsURLLength(r *http.Request) int {
+	n := len("wss://") + len(g.cfg.APIID) + len(".execute-api.") + len(g.cfg.Region) + len(".amazonaws.com/") + len(g.cfg.Stage)
+	if r.URL.RawQuery != "" || r.URL.ForceQuery {
+		n += 1 + len(r.URL.RawQuery)
+	}
+	return n
+}
 
 // serveUpgrade accepts a WebSocket connection the way API Gateway does: the
 // upgrade waits for the authorizer and $connect, and a refused connection is
@@ -21,15 +35,18 @@ const maxURLLength = 4096
 func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	if status, msg := checkHandshake(r); status != 0 {
+		g.log.Warn("connection refused", "status", status, "reason", msg)
 		if status == http.StatusUpgradeRequired {
 			w.Header().Set("Sec-WebSocket-Version", "13")
 		}
 		http.Error(w, msg, status)
 		return
 	}
-	if n := len("wss://") + len(r.Host) + len(r.URL.RequestURI()); n > maxURLLength {
+	if n := g.awsURLLength(r); n > maxURLLength {
 		// API Gateway's quota; which status it answers with is unverified.
-		http.Error(w, fmt.Sprintf("URL of %d characters is over the %d limit", n, maxURLLength), http.StatusRequestURITooLong)
+		msg := fmt.Sprintf("the connection URL would be %d characters in AWS (wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}?{query}), over API Gateway's %d", n, maxURLLength)
+		g.log.Warn("connection refused", "status", http.StatusRequestURITooLong, "reason", msg)
+		http.Error(w, msg, http.StatusRequestURITooLong)
 		return
 	}
 	if !g.flight.tryAdd() {
@@ -64,6 +81,9 @@ func (g *Gateway) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 
 	subprotocol, status := g.connect(ctx, c, u)
 	if status != 0 {
+		if status != http.StatusBadGateway { // a failed $connect is logged as the integration's failure
+			g.log.Warn("connection refused", "status", status, "reason", "$connect answered "+http.StatusText(status), "connectionId", c.id, "requestId", u.requestID)
+		}
 		if status == http.StatusBadGateway {
 			refuse(w, status)
 		} else {

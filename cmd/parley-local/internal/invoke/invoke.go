@@ -34,6 +34,23 @@ type Function struct {
 	Metrics *metrics.Counters
 }
 
+// NewHandler is lambda.NewHandler for a function that runs many
+// invocations at once, as Lambda runs many execution environments. The
+// handler lambda.NewHandler returns is one environment's: the bytes its
+// Invoke returns live in a pooled buffer that the next invocation
+// overwrites, which in Lambda comes only after the runtime has sent them.
+// Here invocations overlap, and one invocation's result (an authorizer's
+// principal, say) was read while another's was written over it. So each
+// invocation gets a handler, and a buffer pool, of its own; the function's
+// state (its clients, built once in its main) is shared as in Lambda.
+func NewHandler(handler any) lambda.Handler { return perInvocation{handler} }
+
+type perInvocation struct{ handler any }
+
+func (p perInvocation) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return lambda.NewHandler(p.handler).Invoke(ctx, payload)
+}
+
 // Error is what the Lambda service reports when a function fails: the
 // handler returned an error, panicked, or ran past its deadline.
 type Error struct {
@@ -113,7 +130,9 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (result []byte, r
 	inv.End(failure)
 	log := f.log().With("function", f.Name, "requestId", requestID, "durationMs", time.Since(start).Milliseconds())
 	if o.err != nil {
-		log.ErrorContext(ctx, "invocation failed", "error", o.err.Error())
+		// Debug: every caller (the gateway, stream mappings, schedules)
+		// logs a failure at the level it deserves, once.
+		log.DebugContext(ctx, "invocation failed", "error", o.err.Error())
 	} else {
 		log.DebugContext(ctx, "invocation done")
 	}

@@ -26,11 +26,32 @@ func awsConfig(region string) aws.Config {
 	return aws.Config{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider("parleylocal", "parleylocal", ""),
-		HTTPClient:  &http.Client{Timeout: 30 * time.Second},
+		HTTPClient:  &http.Client{Timeout: 30 * time.Second, Transport: localTransport()},
 		// Local servers answer at once; the SDK's default retries (with
 		// backoff) would only hide faults under test.
 		RetryMaxAttempts: 3,
 	}
+}
+
+// Connection pool of the handlers' clients. Every push and every store
+// request of every invocation goes to the stack's own address, so the pool
+// must keep as many idle connections as run at once: net/http's default
+// keeps 2 per host, and a flood of pushes opened (and closed) one loopback
+// connection each, 20,000 descriptors' worth. MaxConnsPerHost bounds what
+// a flood can open at all; a request over it waits for a connection, or
+// for its context to end.
+const (
+	maxConnsPerHost = 256
+	idleConnTimeout = 90 * time.Second // below the server's IdleTimeout (server.go)
+)
+
+func localTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = maxConnsPerHost
+	t.MaxIdleConnsPerHost = maxConnsPerHost
+	t.MaxConnsPerHost = maxConnsPerHost
+	t.IdleConnTimeout = idleConnTimeout
+	return t
 }
 
 // dynamoClient returns a DynamoDB client aimed at endpoint. With counters it

@@ -55,6 +55,13 @@ type Options struct {
 	StreamPollInterval time.Duration
 	Now                func() time.Time // the handlers' clock (tests move it); nil is time.Now
 	Log                *slog.Logger
+	// ReadTimeout bounds how long one HTTP request may take to arrive,
+	// headers and body (default 30s); see server.go.
+	ReadTimeout time.Duration
+	// FaultRate makes the embedded store throttle, and the Management API
+	// fail, that fraction of requests, as AWS does under load
+	// (dynamo/faults.go, gateway/management.go); 0 fails none.
+	FaultRate float64
 }
 
 // Local values of the pseudo parameters.
@@ -86,7 +93,8 @@ type Stack struct {
 	closeOnce sync.Once
 	closeErr  error
 	spec      *template.Stack
-	dbCfg     aws.Config // the store's clients' configuration (real credentials on AWS)
+	accepted  atomic.Int64 // TCP connections the server accepted (server.go)
+	dbCfg     aws.Config   // the store's clients' configuration (real credentials on AWS)
 	dbRegion  string
 }
 
@@ -132,6 +140,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
+	s.warnIfExposed()
 	s.URL = "http://" + s.listener.Addr().String()
 	s.WSURL = "ws://" + s.listener.Addr().String() + "/ws"
 
@@ -142,7 +151,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			dir = filepath.Join(opts.Data, "dynamodb")
 		}
 		s.db, err = dynamo.Open(dynamo.Options{Dir: dir, Region: Region, AccountID: AccountID, Log: log,
-			FlushInterval: opts.FlushInterval, TTLInterval: opts.TTLInterval})
+			FlushInterval: opts.FlushInterval, TTLInterval: opts.TTLInterval, FaultRate: opts.FaultRate})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded DynamoDB: %w", err)
 		}
@@ -157,7 +166,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	mux := http.NewServeMux()
-	s.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.server = s.newServer(mux)
 	go func() {
 		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("local stack server stopped", "error", err.Error())
@@ -192,6 +201,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.gw = gateway.New(s.gatewayConfig(fns))
+	if err := s.endStaleConnections(ctx, admin); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /ws", s.upgrades(s.gw.WebSocket()))
 	mux.Handle("/@connections/", s.gw.Management())
@@ -282,7 +294,7 @@ func (s *Stack) functions(cfg aws.Config, dbEndpoint string) (map[string]*invoke
 		if err != nil {
 			return nil, fmt.Errorf("function %s (./functions/%s): %w", id, f.Name, err)
 		}
-		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: h,
+		fns[id] = &invoke.Function{Name: id, ARN: f.ARN, Timeout: f.Timeout, Handler: invoke.NewHandler(h),
 			Log: s.log.With("component", "lambda"), Label: f.Name, Metrics: s.Metrics}
 	}
 	return fns, nil
@@ -292,7 +304,7 @@ func (s *Stack) gatewayConfig(fns map[string]*invoke.Function) gateway.Config {
 	api := s.spec.API
 	cfg := gateway.Config{APIID: api.ID, Stage: api.Stage, Region: Region, AccountID: AccountID,
 		RouteSelectionExpression: api.RouteSelectionExpression, Routes: map[string]gateway.Route{},
-		Limits: s.opts.Limits, Metrics: s.Metrics, Log: s.log.With("component", "apigateway")}
+		Limits: s.opts.Limits, Metrics: s.Metrics, Log: s.log.With("component", "apigateway"), FaultRate: s.opts.FaultRate}
 	for _, r := range api.Routes {
 		cfg.Routes[r.Key] = gateway.Route{Function: fns[r.Function], RouteResponse: r.RouteResponse}
 	}

@@ -13,14 +13,43 @@ import (
 // tags (!Ref, !Sub, !GetAtt ...) into their long forms ({"Ref": ...},
 // {"Fn::Sub": ...}) so the resolver has one shape to deal with.
 func decode(n *yaml.Node) (any, error) {
+	d := &decoder{budget: maxNodes, aliases: map[*yaml.Node]bool{}}
+	return d.decode(n, 0)
+}
+
+// Limits on what decoding a template may build: an alias that contains
+// itself would recurse forever, and aliases of aliases expand
+// exponentially ("billion laughs"); real templates are far inside both.
+const (
+	maxDepth = 200
+	maxNodes = 1 << 20
+)
+
+type decoder struct {
+	budget  int                 // nodes left to build
+	aliases map[*yaml.Node]bool // anchors being expanded, to refuse one inside itself
+}
+
+func (d *decoder) decode(n *yaml.Node, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("line %d: nested more than %d deep", n.Line, maxDepth)
+	}
+	if d.budget--; d.budget < 0 {
+		return nil, fmt.Errorf("line %d: the template expands to more than %d values (aliases of aliases?)", n.Line, maxNodes)
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return decode(n.Content[0])
+		return d.decode(n.Content[0], depth+1)
 	case yaml.AliasNode:
-		return decode(n.Alias)
+		if n.Alias == nil || d.aliases[n.Alias] {
+			return nil, fmt.Errorf("line %d: alias *%s refers to itself", n.Line, n.Value)
+		}
+		d.aliases[n.Alias] = true
+		defer delete(d.aliases, n.Alias)
+		return d.decode(n.Alias, depth+1)
 	}
 	var v any
 	var err error
@@ -29,7 +58,7 @@ func decode(n *yaml.Node) (any, error) {
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
-			if m[k], err = decode(n.Content[i+1]); err != nil {
+			if m[k], err = d.decode(n.Content[i+1], depth+1); err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
 		}
@@ -37,7 +66,7 @@ func decode(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			cv, err := decode(c)
+			cv, err := d.decode(c, depth+1)
 			if err != nil {
 				return nil, err
 			}
