@@ -68,7 +68,8 @@ test-short:
 # Each fuzz target for FUZZTIME; what a fuzzer finds lands in the package's
 # testdata/fuzz, which the ordinary tests then replay.
 FUZZTIME ?= 20s
-FUZZ = ./cmd/parley-local/internal/filter:FuzzCompile \
+FUZZ = ./shared/wire:FuzzDecode \
+       ./cmd/parley-local/internal/filter:FuzzCompile \
        ./cmd/parley-local/internal/template:FuzzResolve \
        ./cmd/parley-local/internal/dynamo:FuzzExpressions \
        ./cmd/parley-local/internal/dynamo:FuzzStoreRequest
@@ -81,7 +82,7 @@ fuzz:
 	done
 
 # Floods a freshly built local stack (in memory, on a free loopback port)
-# the way issue 10's attacker did, and reports replies lost, how long other
+# the way a hostile client would, and reports replies lost, how long other
 # clients waited, and the stack's peak descriptors and memory.
 FLOOD_ARGS ?=
 flood:
