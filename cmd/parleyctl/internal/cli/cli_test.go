@@ -76,10 +76,13 @@ func newSite(t *testing.T) *site {
 	}
 	s := &site{key: key, issuer: "https://shop.example.com"}
 	b64 := base64.RawURLEncoding.EncodeToString
-	pad := func(b []byte) []byte { return append(make([]byte, 32-len(b)), b...) }
+	pt, err := key.PublicKey.Bytes() // 0x04, x, y
+	if err != nil {
+		t.Fatal(err)
+	}
 	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
 		"kty": "EC", "crv": "P-256", "kid": "shop-1", "use": "sig", "alg": "ES256",
-		"x": b64(pad(key.X.Bytes())), "y": b64(pad(key.Y.Bytes())),
+		"x": b64(pt[1:33]), "y": b64(pt[33:]),
 	}}})
 	s.jwks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
