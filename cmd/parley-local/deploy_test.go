@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -635,6 +636,50 @@ func TestPartitionNeutral(t *testing.T) {
 		if strings.Contains(strings.ReplaceAll(code, "apigateway.amazonaws.com", ""), ".amazonaws.com") &&
 			!strings.Contains(code, "Service:") && !strings.Contains(code, "Principal") {
 			t.Errorf("template.yaml:%d hard-codes amazonaws.com (use ${AWS::URLSuffix}): %s", i+1, strings.TrimSpace(line))
+		}
+	}
+}
+
+// The CloudFront function sends / to the app, serves a folder's
+// index.html, and leaves files alone (run in Node.js; CloudFront's runtime
+// is a subset of its JavaScript).
+func TestWebRouterFunction(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed (make test needs it for the web apps): the CloudFront function was not run")
+	}
+	c := loadCFN(t)
+	code := c.props("WebRouterFunction")["FunctionCode"].(string)
+	harness := code + `
+const cases = JSON.parse(process.argv[1]);
+const out = {};
+for (const uri of cases) {
+  const r = handler({request: {uri: uri, headers: {}}});
+  out[uri] = r.statusCode ? r.statusCode + ' ' + r.headers.location.value : r.uri;
+}
+console.log(JSON.stringify(out));
+`
+	want := map[string]string{
+		"/": "302 /agent/", "/agent": "302 /agent/", "/agent/": "/agent/index.html",
+		"/agent/assets/index-1a2b.js": "/agent/assets/index-1a2b.js", "/agent/config.json": "/agent/config.json",
+		"/agent/conversations/c_1": "302 /agent/", "/widget.js": "/widget.js",
+	}
+	var uris []string
+	for u := range want {
+		uris = append(uris, u)
+	}
+	arg, _ := json.Marshal(uris)
+	out, err := exec.Command(node, "-e", harness, string(arg)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("node printed %q: %v", out, err)
+	}
+	for u, w := range want {
+		if got[u] != w {
+			t.Errorf("%s → %q; want %q", u, got[u], w)
 		}
 	}
 }
