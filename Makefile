@@ -11,7 +11,7 @@ FUNCTIONS    = authorizer connect disconnect message park pickup close presence 
 # SAM sets ARTIFACTS_DIR when it calls a build-<LogicalId> target.
 ARTIFACTS_DIR ?= bin
 
-.PHONY: run run-dynamodb-local test test-short build vet fmt clean web web-test web-unit web-browser fuzz flood
+.PHONY: run run-dynamodb-local test test-short build vet fmt clean web web-test web-unit web-browser fuzz flood lint-template deploy-web parleyctl
 
 # Built, then exec'd: Ctrl-C reaches parley-local itself, which drains and
 # exits 0 (under `go run` make would report the wrapper's exit status 1).
@@ -103,7 +103,36 @@ build: web
 clean:
 	rm -rf bin .aws-sam
 
-# `sam build` runs one target per function (Metadata BuildMethod: makefile).
+# cfn-lint (1.x) with informational rules on, on template.yaml and on its
+# SAM transform (made with the samtranslator cfn-lint ships), and sam
+# validate --lint where SAM CLI is installed. No findings pass; the few
+# ignored ones are justified in the template. The Go test
+# ./infra (TestTemplateLints) runs the same, and says so loudly when
+# cfn-lint is missing.
+CFN_LINT ?= cfn-lint
+lint-template:
+	@command -v $(CFN_LINT) >/dev/null || { echo "lint-template: cfn-lint not found (pip install cfn-lint, version 1.x)"; exit 1; }
+	$(CFN_LINT) --include-checks I --non-zero-exit-code informational template.yaml
+	@mkdir -p .aws-sam
+	infra/sam-transform template.yaml > .aws-sam/transformed.json
+	$(CFN_LINT) --include-checks I --non-zero-exit-code informational .aws-sam/transformed.json
+	@if command -v sam >/dev/null; then sam validate --lint; else echo "lint-template: sam not installed; skipped sam validate --lint"; fi
+
+# The agent app and the widget to the deployed stack's bucket (STACK,
+# REGION: the stack's name and region), with the app's config.json made
+# from the stack's outputs, then a CloudFront invalidation. Needs the AWS CLI.
+STACK  ?= parley
+REGION ?=
+deploy-web: web
+	STACK="$(STACK)" REGION="$(REGION)" infra/deploy-web
+
+# The admin command, bin/parleyctl (or: go run ./cmd/parleyctl ...).
+parleyctl:
+	$(GO) build -o bin/parleyctl ./cmd/parleyctl
+
+# `sam build` runs one target per function (Metadata BuildMethod: makefile),
+# in the repository root (each function's Metadata ContextPath and
+# WorkingDirectory), with ARTIFACTS_DIR set to the function's build folder.
 build-AuthorizerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
 build-ConnectFunction:
