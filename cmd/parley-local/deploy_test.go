@@ -164,21 +164,24 @@ func has(list []string, s string) bool {
 // grant is one DynamoDB action on a table or one of its indexes.
 type grant struct{ table, index, action string }
 
-// want is what each function's handlers call, read from shared/route (the
-// handler a function's name builds, route.Functions) and shared/store (the
-// DynamoDB operations of each store method; TransactWriteItems is checked
-// per contained Put, Update and Delete, BatchGetItem per table). A handler
-// that starts calling another store method must add it here and to the
-// function's policy in template.yaml, or the function fails in AWS with
-// AccessDenied: that is what this list guards against.
+// want is what each function's handler calls, read from shared/route and
+// shared/chat (the use cases each function's handler serves) and
+// shared/store (the DynamoDB operations of each store method;
+// TransactWriteItems is checked per contained Put, Update and Delete,
+// BatchGetItem per table). The policies must equal it (nothing granted that
+// the code never calls); TestPoliciesGrantWhatTheFunctionsDo checks the
+// other side by running the code.
 var want = map[string][]grant{
 	// Authorize: the widget's trust settings (store.Widget).
 	"AuthorizerFunction": {{"SettingsTable", "", "GetItem"}},
-	// Connect: AgentDefaults, AddConnection, and for an agent assignAll
-	// (Workstreams, Queue, OnlineAgents, Apply without message, RecordWait).
+	// Connect: AgentDefaults, the user's open connections (Customer or
+	// Agent, for the cap), AddConnection, and for an agent the assignment
+	// (Workstreams, Queue, OnlineAgents, Apply without message, a lost
+	// race's re-read, RecordWait).
 	"ConnectFunction": {{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"},
-		{"ConnectionsTable", "", "PutItem"}, {"CustomersTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"},
-		{"AgentsTable", "online", "Query"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"}},
+		{"ConnectionsTable", "", "PutItem"}, {"CustomersTable", "", "GetItem"}, {"CustomersTable", "", "UpdateItem"},
+		{"AgentsTable", "", "GetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
+		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"}},
 	// Disconnect: Connection, RemoveConnection.
 	"DisconnectFunction": {{"ConnectionsTable", "", "GetItem"}, {"ConnectionsTable", "", "DeleteItem"},
 		{"CustomersTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"}},
@@ -206,14 +209,18 @@ var want = map[string][]grant{
 		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"}},
 	// presence: SetPresence, then assignAll.
 	"PresenceFunction": {{"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
-		{"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
+		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
 		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"}},
 	// Default: no table at all.
 	"DefaultFunction": nil,
-	// Notify: Notified, Parties, MarkNotified, forgetting gone connections.
-	"NotifyFunction": {{"MessagesTable", "", "GetItem"}, {"MessagesTable", "", "PutItem"},
+	// Notify: Notified, Parties, the assigned conversation's Messages,
+	// MarkNotified, forgetting gone connections; for an unreachable agent,
+	// Unassign (Conversation, the workstream, Apply) and the assignment.
+	"NotifyFunction": {{"MessagesTable", "", "GetItem"}, {"MessagesTable", "", "PutItem"}, {"MessagesTable", "", "Query"},
+		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
 		{"CustomersTable", "", "BatchGetItem"}, {"CustomersTable", "", "UpdateItem"},
-		{"AgentsTable", "", "BatchGetItem"}, {"AgentsTable", "", "UpdateItem"},
+		{"AgentsTable", "", "BatchGetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
+		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"},
 		{"ConnectionsTable", "", "GetItem"}, {"ConnectionsTable", "", "DeleteItem"}},
 	// Sweep: Workstreams, assignment, ByStatus, Agent, Reminded,
 	// MarkReminded, Customer, Apply (requeue, close), StaleConnections (the
@@ -246,56 +253,7 @@ func TestPoliciesGrantWhatTheCodeCalls(t *testing.T) {
 		t.Fatalf("functions %v; want a policy entry for each of %d", fns, len(want))
 	}
 	for _, fn := range fns {
-		pols, _ := c.props(fn)["Policies"].([]any)
-		if len(pols) != 1 {
-			t.Errorf("%s has %d policies; want its own one", fn, len(pols))
-			continue
-		}
-		stmts, _ := pols[0].(map[string]any)["Statement"].([]any)
-		got := map[grant]bool{}
-		var methods []string
-		for _, s := range stmts {
-			st := s.(map[string]any)
-			if st["Effect"] != "Allow" {
-				t.Errorf("%s: statement %v is not an Allow", fn, st)
-			}
-			actions := toList(st["Action"])
-			for _, res := range toList(st["Resource"]) {
-				table, index := "", ""
-				switch r := res.(type) {
-				case map[string]any:
-					if ga, ok := r["Fn::GetAtt"].([]any); ok && len(ga) == 2 && ga[1] == "Arn" {
-						table = fmt.Sprint(ga[0])
-					} else if sub, ok := r["Fn::Sub"].(string); ok {
-						if m := indexARN.FindStringSubmatch(sub); m != nil {
-							table, index = m[1], m[2]
-						} else if m := manageARN.FindStringSubmatch(sub); m != nil {
-							methods = append(methods, m[1])
-							continue
-						}
-					}
-				}
-				if table == "" {
-					t.Errorf("%s: resource %v is not a table of this template, one of its indexes or its stage's @connections (never *)", fn, res)
-					continue
-				}
-				if c.Resources[table]["Type"] != "AWS::DynamoDB::Table" {
-					t.Errorf("%s: %s is not a table of the template", fn, table)
-				}
-				for _, a := range actions {
-					as := fmt.Sprint(a)
-					if as == "execute-api:ManageConnections" {
-						t.Errorf("%s: ManageConnections on table %s", fn, table)
-						continue
-					}
-					action, ok := strings.CutPrefix(as, "dynamodb:")
-					if !ok || strings.Contains(action, "*") {
-						t.Errorf("%s: action %s on %s: want a named dynamodb action", fn, as, table)
-					}
-					got[grant{table, index, action}] = true
-				}
-			}
-		}
+		got, methods := policyGrants(t, c, fn)
 		wantSet := map[grant]bool{}
 		for _, g := range want[fn] {
 			wantSet[g] = true
@@ -311,11 +269,69 @@ func TestPoliciesGrantWhatTheCodeCalls(t *testing.T) {
 				t.Errorf("%s may Scan %s: no request path scans", fn, g.table)
 			}
 		}
-		sort.Strings(methods)
 		if fmt.Sprint(methods) != fmt.Sprint(manageConnections[fn]) {
 			t.Errorf("%s: ManageConnections on %v; want %v", fn, methods, manageConnections[fn])
 		}
 	}
+}
+
+// policyGrants reads function fn's one policy: the DynamoDB actions it
+// grants on the template's tables and indexes, and the Management API
+// methods.
+func policyGrants(t *testing.T, c cfn, fn string) (map[grant]bool, []string) {
+	t.Helper()
+	pols, _ := c.props(fn)["Policies"].([]any)
+	if len(pols) != 1 {
+		t.Errorf("%s has %d policies; want its own one", fn, len(pols))
+		return nil, nil
+	}
+	stmts, _ := pols[0].(map[string]any)["Statement"].([]any)
+	got := map[grant]bool{}
+	var methods []string
+	for _, s := range stmts {
+		st := s.(map[string]any)
+		if st["Effect"] != "Allow" {
+			t.Errorf("%s: statement %v is not an Allow", fn, st)
+		}
+		actions := toList(st["Action"])
+		for _, res := range toList(st["Resource"]) {
+			table, index := "", ""
+			switch r := res.(type) {
+			case map[string]any:
+				if ga, ok := r["Fn::GetAtt"].([]any); ok && len(ga) == 2 && ga[1] == "Arn" {
+					table = fmt.Sprint(ga[0])
+				} else if sub, ok := r["Fn::Sub"].(string); ok {
+					if m := indexARN.FindStringSubmatch(sub); m != nil {
+						table, index = m[1], m[2]
+					} else if m := manageARN.FindStringSubmatch(sub); m != nil {
+						methods = append(methods, m[1])
+						continue
+					}
+				}
+			}
+			if table == "" {
+				t.Errorf("%s: resource %v is not a table of this template, one of its indexes or its stage's @connections (never *)", fn, res)
+				continue
+			}
+			if c.Resources[table]["Type"] != "AWS::DynamoDB::Table" {
+				t.Errorf("%s: %s is not a table of the template", fn, table)
+			}
+			for _, a := range actions {
+				as := fmt.Sprint(a)
+				if as == "execute-api:ManageConnections" {
+					t.Errorf("%s: ManageConnections on table %s", fn, table)
+					continue
+				}
+				action, ok := strings.CutPrefix(as, "dynamodb:")
+				if !ok || strings.Contains(action, "*") {
+					t.Errorf("%s: action %s on %s: want a named dynamodb action", fn, as, table)
+				}
+				got[grant{table, index, action}] = true
+			}
+		}
+	}
+	sort.Strings(methods)
+	return got, methods
 }
 
 func indexSuffix(index string) string {

@@ -19,6 +19,10 @@ import (
 const (
 	DynamoDB      = "dynamodb"
 	ManagementAPI = "managementApi"
+	// Access counts the IAM actions on tables and indexes that the
+	// DynamoDB requests needed ("Query parley-conversations/index/queue"),
+	// by invocation only: what each function's policy must grant.
+	Access = "access"
 )
 
 // Sources of an invocation, as the invocation list spells them.
@@ -49,6 +53,7 @@ type Totals struct {
 	Invocations   int64            `json:"invocations"`
 	DynamoDB      map[string]int64 `json:"dynamodb"`
 	ManagementAPI map[string]int64 `json:"managementApi"`
+	Access        map[string]int64 `json:"access"`
 }
 
 // Record is one finished invocation and the requests it made.
@@ -65,6 +70,7 @@ type Record struct {
 	Error           string           `json:"error,omitempty"`
 	DynamoDB        map[string]int64 `json:"dynamodb"`
 	ManagementAPI   map[string]int64 `json:"managementApi"`
+	Access          map[string]int64 `json:"access,omitempty"`
 }
 
 // New returns counters whose Management API group already names its three
@@ -145,7 +151,7 @@ func (c *Counters) totals(rec Record) []*Totals {
 	get := func(m map[string]*Totals, k string) *Totals {
 		t := m[k]
 		if t == nil {
-			t = &Totals{DynamoDB: map[string]int64{}, ManagementAPI: managementZero()}
+			t = &Totals{DynamoDB: map[string]int64{}, ManagementAPI: managementZero(), Access: map[string]int64{}}
 			m[k] = t
 		}
 		return t
@@ -160,8 +166,11 @@ func (c *Counters) totals(rec Record) []*Totals {
 }
 
 func (t *Totals) group(g string) map[string]int64 {
-	if g == ManagementAPI {
+	switch g {
+	case ManagementAPI:
 		return t.ManagementAPI
+	case Access:
+		return t.Access
 	}
 	return t.DynamoDB
 }
@@ -248,6 +257,7 @@ func (inv *Invocation) End(failure string) {
 	rec := inv.rec
 	rec.Seq, rec.Error, rec.DurationMs = c.seq, failure, time.Since(inv.start).Milliseconds()
 	rec.DynamoDB, rec.ManagementAPI = copyCounts(inv.counts[DynamoDB]), copyCounts(inv.counts[ManagementAPI])
+	rec.Access = copyCounts(inv.counts[Access])
 	c.finished = append(c.finished, rec)
 	if len(c.finished) > keep {
 		c.finished = append(c.finished[:0:0], c.finished[len(c.finished)-keep:]...)
@@ -299,7 +309,8 @@ func (c *Counters) View() View {
 func copyTotals(m map[string]*Totals) map[string]Totals {
 	out := make(map[string]Totals, len(m))
 	for k, t := range m {
-		out[k] = Totals{Invocations: t.Invocations, DynamoDB: copyCounts(t.DynamoDB), ManagementAPI: copyCounts(t.ManagementAPI)}
+		out[k] = Totals{Invocations: t.Invocations, DynamoDB: copyCounts(t.DynamoDB), ManagementAPI: copyCounts(t.ManagementAPI),
+			Access: copyCounts(t.Access)}
 	}
 	return out
 }

@@ -90,6 +90,11 @@ func countOperations(counters *metrics.Counters, group string, global bool) func
 					counters.Add(group, op)
 				}
 				counters.Credit(ctx, group, op)
+				if group == metrics.DynamoDB {
+					for _, a := range accesses(in.Parameters) {
+						counters.Credit(ctx, metrics.Access, a)
+					}
+				}
 				return next.HandleInitialize(ctx, in)
 			}), middleware.After)
 	}
