@@ -75,19 +75,20 @@ func sdkConfig() aws.Config {
 
 // side is one server under test and the transcript of what it answered.
 type side struct {
-	t       *testing.T
-	name    string
-	prefix  string // table names of this case start with it, the same on both sides
-	db      *dynamodb.Client
-	streams *dynamodbstreams.Client
-	lines   []string
+	t        *testing.T
+	name     string
+	prefix   string // table names of this case start with it, the same on both sides
+	db       *dynamodb.Client
+	streams  *dynamodbstreams.Client
+	endpoint string // for requests the SDK cannot make or whose raw shape matters (side.raw)
+	lines    []string
 }
 
 func embeddedSide(t *testing.T, prefix string) *side {
 	s := openStore(t, Options{})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &side{t: t, name: "embedded", prefix: prefix, db: client(t, s),
+	return &side{t: t, name: "embedded", prefix: prefix, db: client(t, s), endpoint: srv.URL,
 		streams: dynamodbstreams.NewFromConfig(sdkConfig(), func(o *dynamodbstreams.Options) {
 			o.BaseEndpoint = aws.String(srv.URL)
 			o.RetryMaxAttempts = 1
@@ -96,7 +97,7 @@ func embeddedSide(t *testing.T, prefix string) *side {
 
 func localSide(t *testing.T, prefix string) *side {
 	endpoint := dynamoDBLocal(t).Endpoint
-	return &side{t: t, name: "DynamoDB Local", prefix: prefix,
+	return &side{t: t, name: "DynamoDB Local", prefix: prefix, endpoint: endpoint,
 		db: dynamodb.NewFromConfig(sdkConfig(), func(o *dynamodb.Options) {
 			o.BaseEndpoint = aws.String(endpoint)
 			o.RetryMaxAttempts = 1
@@ -184,14 +185,31 @@ func keySpec(spec string) (string, types.ScalarAttributeType) {
 	return name, types.ScalarAttributeType(typ)
 }
 
-// gsiSpec is a global secondary index projecting everything.
-type gsiSpec struct{ name, hash, rng string }
+// gsiSpec is a secondary index, projecting everything unless proj says
+// otherwise (include lists INCLUDE's attributes).
+type gsiSpec struct {
+	name, hash, rng string
+	proj            types.ProjectionType
+	include         []string
+}
+
+func (g gsiSpec) projection() *types.Projection {
+	if g.proj == "" {
+		return &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	}
+	p := &types.Projection{ProjectionType: g.proj}
+	if len(g.include) > 0 {
+		p.NonKeyAttributes = g.include
+	}
+	return p
+}
 
 // tableDefinition is a table for a case: hash and optional range key as
 // keySpec strings, indexes and stream.
 type tableDefinition struct {
 	hash, rng string
 	gsis      []gsiSpec
+	lsis      []gsiSpec // local indexes: hash is the table's
 	stream    types.StreamViewType
 }
 
@@ -214,7 +232,14 @@ func (d tableDefinition) input(name string) *dynamodb.CreateTableInput {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName:  aws.String(g.name),
 			KeySchema:  append(attr(g.hash, types.KeyTypeHash), attr(g.rng, types.KeyTypeRange)...),
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: g.projection(),
+		})
+	}
+	for _, l := range d.lsis {
+		in.LocalSecondaryIndexes = append(in.LocalSecondaryIndexes, types.LocalSecondaryIndex{
+			IndexName:  aws.String(l.name),
+			KeySchema:  append(attr(d.hash, types.KeyTypeHash), attr(l.rng, types.KeyTypeRange)...),
+			Projection: l.projection(),
 		})
 	}
 	if d.stream != "" {
