@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // logRecords appends records to the write-ahead log; a no-op in memory.
@@ -48,12 +49,8 @@ func (s *Store) compact() error {
 			if err := emit(logRecord{Op: opTable, Table: def.name(), Def: &def}); err != nil {
 				return err
 			}
-			items, err := s.scanAll(def.name())
-			if err != nil {
-				return err
-			}
-			for _, item := range items {
-				if err := emit(logRecord{Op: opPut, Table: def.name(), Item: item}); err != nil {
+			for _, item := range s.items(def.name()) {
+				if err := emit(logRecord{Op: opPut, Table: def.name(), Item: item.raw()}); err != nil {
 					return err
 				}
 			}
@@ -62,15 +59,32 @@ func (s *Store) compact() error {
 	})
 }
 
+// items lists a table's items in key order. The caller holds writeMu
+// (or ddlMu exclusively).
+func (s *Store) items(name string) []ditem {
+	s.mu.Lock()
+	t := s.tables[name]
+	s.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(t.data.items))
+	for id := range t.data.items {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]ditem, len(ids))
+	for i, id := range ids {
+		out[i] = t.data.items[id]
+	}
+	return out
+}
+
 // replayed is the previous run's state as Open reads it from the snapshot
 // and the log: each table's last definition and last image of each item.
-// Nothing reaches minidyn until the whole log is read; rebuild then creates
-// every table once, with its indexes as they are now, and puts every item
-// once into it. Applying the records one by one to minidyn instead would
-// put after-images over items, and minidyn keeps an item listed on an index
-// when a put over it drops the index key (index.go): after a crash, every
-// conversation assigned since the last snapshot stayed in the queue index,
-// and the first write to one emptied its workstream's queue.
+// Nothing reaches the tables until the whole log is read; rebuild then
+// creates every table once, with its indexes as they are now, and puts
+// every item once into it.
 type replayed struct {
 	names []string                    // tables in the order they were created
 	defs  map[string]tableDef         // by table name
@@ -110,14 +124,14 @@ func (r *replayed) apply(rec logRecord) error {
 		if rec.Op == opDelete {
 			from = rec.Key
 		}
-		key, ok := def.key(from)
+		key, ok := recordKey(def, from)
 		if !ok {
 			return fmt.Errorf("%s item of %s: the record lacks the table's key", rec.Op, rec.Table)
 		}
 		if rec.Op == opPut {
-			r.items[rec.Table][def.keyID(key)] = rec.Item
+			r.items[rec.Table][key] = rec.Item
 		} else {
-			delete(r.items[rec.Table], def.keyID(key))
+			delete(r.items[rec.Table], key)
 		}
 	default:
 		return fmt.Errorf("unknown record %q", rec.Op)
@@ -125,25 +139,40 @@ func (r *replayed) apply(rec logRecord) error {
 	return nil
 }
 
-// rebuild creates the replayed tables in minidyn and fills them, each item
-// put once into a fresh table, so every index holds exactly what its
-// table's items project into it.
+// recordKey names the item a record is about by its key attributes.
+func recordKey(def tableDef, from attrs) (string, bool) {
+	var parts []string
+	for _, k := range def.Create.KeySchema {
+		v, ok := from[k.AttributeName]
+		if !ok {
+			return "", false
+		}
+		parts = append(parts, compactJSON(v))
+	}
+	return strings.Join(parts, "\x00"), len(parts) > 0
+}
+
+// rebuild creates the replayed tables and fills them, each item put once
+// into a fresh table, so every index holds exactly what its table's items
+// project into it.
 func (s *Store) rebuild(r *replayed) error {
 	for _, name := range r.names {
 		def := r.defs[name]
-		if err := s.callJSON("CreateTable", def.Create, nil); err != nil {
-			return fmt.Errorf("create table %s: %w", name, err)
-		}
 		s.setTable(def)
+		s.mu.Lock()
+		t := s.tables[name]
+		s.mu.Unlock()
 		ids := make([]string, 0, len(r.items[name]))
 		for id := range r.items[name] {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			if err := s.callJSON("PutItem", map[string]any{"TableName": name, "Item": r.items[name][id]}, nil); err != nil {
+			it, err := decodeAttrs(r.items[name][id])
+			if err != nil {
 				return fmt.Errorf("put item into %s: %w", name, err)
 			}
+			t.data.put(it)
 		}
 	}
 	return nil

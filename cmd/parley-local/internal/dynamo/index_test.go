@@ -127,17 +127,29 @@ func TestUpdateRemove(t *testing.T) {
 	}
 }
 
-func TestRemovedNames(t *testing.T) {
+func TestParseUpdateRemovals(t *testing.T) {
 	cases := map[string]string{
 		"REMOVE a":                              "a",
 		"SET x = :x REMOVE a, #b ADD n :one":    "a,B",
 		"remove a SET y = if_not_exists(y, :z)": "a",
-		"SET a = :a":                            "",
-		"REMOVE m.n, l[0], c":                   "c",
+		"SET a = :x":                            "",
+		"REMOVE m.n, l[0], c":                   "m.n,l[0],c",
 	}
+	vals := ditem{":x": strValue("x"), ":z": strValue("z"), ":one": {k: kindN, s: "1"}}
 	for expr, want := range cases {
-		if got := strings.Join(removedNames(expr, map[string]string{"#b": "B"}), ","); got != want {
-			t.Errorf("removedNames(%q) = %q; want %q", expr, got, want)
+		actions, err := parseUpdate(expr, newExprContext(map[string]string{"#b": "B"}, vals))
+		if err != nil {
+			t.Errorf("parseUpdate(%q) = %v", expr, err)
+			continue
+		}
+		var got []string
+		for _, a := range actions {
+			if a.kind == actRemove {
+				got = append(got, a.path.String())
+			}
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("parseUpdate(%q) removes %q; want %q", expr, strings.Join(got, ","), want)
 		}
 	}
 }

@@ -107,6 +107,13 @@ func TestDescribeTable(t *testing.T) {
 		if desc.BillingModeSummary == nil || desc.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
 			t.Errorf("BillingModeSummary = %+v; want PAY_PER_REQUEST", desc.BillingModeSummary)
 		}
+		// DynamoDB sets TableId (DynamoDB Local does not) and each index's ARN.
+		if id := aws.ToString(desc.TableId); len(id) != 36 || strings.Count(id, "-") != 4 {
+			t.Errorf("TableId = %q; want a UUID", id)
+		}
+		if len(desc.GlobalSecondaryIndexes) == 1 && aws.ToString(desc.GlobalSecondaryIndexes[0].IndexArn) != aws.ToString(desc.TableArn)+"/index/byG" {
+			t.Errorf("IndexArn = %s; want the table's ARN and /index/byG", aws.ToString(desc.GlobalSecondaryIndexes[0].IndexArn))
+		}
 	}
 	if d := plain.TableDescription; d.StreamSpecification != nil || d.LatestStreamArn != nil {
 		t.Errorf("plain table: StreamSpecification, LatestStreamArn = %+v, %v; want none", d.StreamSpecification, d.LatestStreamArn)
@@ -115,7 +122,7 @@ func TestDescribeTable(t *testing.T) {
 	_, err = db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("missing")})
 	wantAPIError[*types.ResourceNotFoundException](t, "DescribeTable(missing)", err)
 
-	// The SDK's waiter polls TableStatus, which minidyn leaves empty.
+	// The SDK's waiter polls TableStatus.
 	w := dynamodb.NewTableExistsWaiter(db)
 	if err := w.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("plain")}, 5e9); err != nil {
 		t.Errorf("TableExistsWaiter = %v", err)

@@ -110,7 +110,7 @@ func TestParityConditions(t *testing.T) {
 		{name: "number not greater", run: conditions("n > :v", v(":v", 5), nil)},
 		{name: "number less or equal", run: conditions("n <= :v", v(":v", 5), nil)},
 		{name: "not equal", run: conditions("s <> :v", v(":v", "hello"), nil)},
-		{name: "number against string", known: "a comparison of a number with a string fails the request instead of the condition", run: conditions("n < :v", v(":v", "9"), nil)},
+		{name: "number against string", run: conditions("n < :v", v(":v", "9"), nil)},
 		{name: "missing attribute compared", run: conditions("missing < :v", v(":v", 9), nil)},
 		{name: "size of set", run: conditions("size(tags) = :v", v(":v", 2), nil)},
 		{name: "size of string", run: conditions("size(s) > :v", v(":v", 5), nil)},
@@ -254,7 +254,7 @@ func TestParityItems(t *testing.T) {
 			s.putItem(ctx, tbl, item("pk", "a", "g", 1), expr{})
 			s.show(ctx, tbl, item("pk", "a"))
 		}},
-		{name: "empty list and map", known: "empty lists and maps read back as nothing", run: func(ctx context.Context, s *side) {
+		{name: "empty list and map", run: func(ctx context.Context, s *side) {
 			tbl := s.create(ctx, "t", tableDefinition{hash: "pk:S"})
 			s.putItem(ctx, tbl, item("pk", "a", "l", list(), "m", mapOf(), "nested", mapOf("l", list())), expr{})
 			s.show(ctx, tbl, item("pk", "a"))

@@ -1,7 +1,6 @@
 package dynamo
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/truora/minidyn/server"
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
 )
@@ -55,17 +52,15 @@ type Options struct {
 	FaultRate float64
 }
 
-// Store is a DynamoDB-compatible server: minidyn's engine behind a write path
-// that adds durability, streams, TTL and the operations minidyn lacks. It is
-// safe for concurrent use.
+// Store is a DynamoDB-compatible server: an in-memory engine of its own
+// (engine.go) behind a write path that adds durability, streams and TTL. It
+// is safe for concurrent use.
 type Store struct {
-	opts   Options
-	log    *slog.Logger
-	engine *server.Server
+	opts Options
+	log  *slog.Logger
 
 	// ddlMu is held exclusively by CreateTable, UpdateTable, DeleteTable and
-	// Close and shared by every other request: minidyn reads and writes its
-	// table map without a lock of its own.
+	// Close and shared by every other request.
 	ddlMu  sync.RWMutex
 	closed bool // guarded by ddlMu
 
@@ -75,12 +70,11 @@ type Store struct {
 	// (see index.go).
 	// Requests wait for it with their context (rwlock.go).
 	writeMu rwLock
-	seq     uint64 // last stream sequence number handed out; guarded by writeMu
+	seq     uint64                // last stream sequence number handed out; guarded by writeMu
+	tokens  map[string]tokenEntry // TransactWriteItems' ClientRequestTokens; guarded by writeMu
 
-	scratch sync.Map // table name → its scratch table exists (index.go)
-
-	mu     sync.Mutex        // guards tables
-	tables map[string]*table // what Parley knows of each table beyond minidyn
+	mu     sync.Mutex        // guards tables (the map; each table's data is guarded by writeMu)
+	tables map[string]*table // every table: definition, items, stream
 
 	wal             *wal // nil when Dir is ""
 	unlockDir       func() error
@@ -99,9 +93,10 @@ type Store struct {
 	closeErr  error
 }
 
-// table is one table's definition and, when enabled, its stream.
+// table is one table's definition, its items and, when enabled, its stream.
 type table struct {
 	def    tableDef
+	data   *tableData
 	stream *Stream
 }
 
@@ -129,7 +124,6 @@ func Open(opts Options) (*Store, error) {
 	s := &Store{
 		opts:            opts,
 		log:             opts.Log.With("component", "dynamodb"),
-		engine:          server.NewServer(),
 		tables:          map[string]*table{},
 		compactAt:       defaultCompactBytes,
 		streamCap:       defaultStreamCap,
@@ -321,22 +315,6 @@ func (s *Store) handle(ctx context.Context, op string, body []byte) reply {
 		return closedReply()
 	}
 	switch op {
-	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
-		"Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems":
-		if rep := validRequest(body); !rep.ok() {
-			return rep
-		}
-		body = canonicalNumbers(body)
-	}
-	if op == "GetItem" {
-		var in struct{ Key attrs }
-		if json.Unmarshal(body, &in) == nil {
-			if rep := validKeyValues(in.Key); !rep.ok() {
-				return rep
-			}
-		}
-	}
-	switch op {
 	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
 		return s.writeItems(ctx, op, body, nil)
 	case "Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems":
@@ -349,8 +327,12 @@ func (s *Store) handle(ctx context.Context, op string, body []byte) reply {
 			return s.query(body)
 		case "Scan":
 			return s.scan(body)
+		case "GetItem":
+			return s.getItem(body)
+		case "BatchGetItem":
+			return s.batchGetItem(body)
 		}
-		return qualify(s.call(op, body))
+		return s.transactGetItems(body)
 	case "DescribeTable":
 		return s.describeTable(ctx, body)
 	case "ListTables":
@@ -374,50 +356,6 @@ func gaveUp(err error) reply {
 
 func closedReply() reply {
 	return errorReply(http.StatusServiceUnavailable, "ServiceUnavailable", "the local DynamoDB store is closed")
-}
-
-// call runs one operation on minidyn in-process, the bytes as a client
-// would send them.
-func (s *Store) call(op string, body []byte) reply {
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, "/", bytes.NewReader(body))
-	if err != nil {
-		return internalError(fmt.Errorf("build %s request: %w", op, err))
-	}
-	req.Header.Set("X-Amz-Target", targetPrefix+op)
-	rec := &recorder{header: http.Header{}}
-	s.engine.ServeHTTP(rec, req)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	return reply{status: rec.status, body: rec.buf.Bytes()}
-}
-
-// opError is a failed in-process call, kept typed so callers can tell a
-// failed condition from a broken request.
-type opError struct {
-	op, typ, msg string
-}
-
-func (e *opError) Error() string { return e.op + ": " + e.typ + ": " + e.msg }
-
-// callJSON runs op with in encoded as its input and decodes the output into
-// out (when not nil).
-func (s *Store) callJSON(op string, in, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("encode %s input: %w", op, err)
-	}
-	rep := s.call(op, b)
-	if !rep.ok() {
-		return &opError{op: op, typ: rep.errorType(), msg: rep.errorMessage()}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(rep.body, out); err != nil {
-		return fmt.Errorf("decode %s output: %w", op, err)
-	}
-	return nil
 }
 
 // table returns a copy of the named table's definition and its stream.

@@ -89,29 +89,62 @@ func streamNotFound(arn string) reply {
 	return errorReply(http.StatusBadRequest, "ResourceNotFoundException", fmt.Sprintf("Requested resource not found: Stream: %s not found", arn))
 }
 
+// maxStreamsPage is the Limit ceiling of ListStreams and DescribeStream.
+const maxStreamsPage = 100
+
+func limitError(limit, most int) reply {
+	return validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value %s", limit,
+		map[bool]string{true: "greater than or equal to 1", false: fmt.Sprintf("less than or equal to %d", most)}[limit < 1])
+}
+
+// listStreams serves ListStreams in stream ARN order, Limit at a time.
 func (s *Store) listStreams(body []byte) reply {
-	var in struct{ TableName string }
-	_ = json.Unmarshal(body, &in)
+	var in struct {
+		TableName               string
+		Limit                   *int
+		ExclusiveStartStreamArn string
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return validationError("decode ListStreams input: %v", err)
+	}
+	limit := maxStreamsPage
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > maxStreamsPage {
+			return limitError(*in.Limit, maxStreamsPage)
+		}
+		limit = *in.Limit
+	}
 	type entry struct{ StreamArn, StreamLabel, TableName string }
-	var out []entry
+	out := []entry{}
 	s.mu.Lock()
 	for name, t := range s.tables {
-		if t.stream != nil && (in.TableName == "" || in.TableName == name) {
+		if t.stream != nil && (in.TableName == "" || in.TableName == name) && t.stream.arn > in.ExclusiveStartStreamArn {
 			out = append(out, entry{t.stream.arn, t.def.StreamLabel, name})
 		}
 	}
 	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].StreamArn < out[j].StreamArn })
-	if out == nil {
-		out = []entry{}
+	rep := map[string]any{"Streams": out}
+	if len(out) > limit {
+		rep["Streams"] = out[:limit]
+		rep["LastEvaluatedStreamArn"] = out[limit-1].StreamArn
 	}
-	return okReply(map[string]any{"Streams": out})
+	return okReply(rep)
 }
 
+// describeStream serves DescribeStream: the stream's one shard, or none
+// after it.
 func (s *Store) describeStream(body []byte) reply {
-	var in struct{ StreamArn string }
+	var in struct {
+		StreamArn             string
+		Limit                 *int
+		ExclusiveStartShardId string
+	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		return validationError("decode DescribeStream input: %v", err)
+	}
+	if in.Limit != nil && (*in.Limit < 1 || *in.Limit > maxStreamsPage) {
+		return limitError(*in.Limit, maxStreamsPage)
 	}
 	def, st, ok := s.streamByARN(in.StreamArn)
 	if !ok {
@@ -121,6 +154,10 @@ func (s *Store) describeStream(body []byte) reply {
 	if first, err := st.Read(expired(), "", 1); err == nil && len(first) > 0 {
 		rng["StartingSequenceNumber"] = first[0].Change.SequenceNumber
 	}
+	shards := []map[string]any{}
+	if id := shardID(st.arn); in.ExclusiveStartShardId < id {
+		shards = append(shards, map[string]any{"ShardId": id, "SequenceNumberRange": rng})
+	}
 	return okReply(map[string]any{"StreamDescription": map[string]any{
 		"StreamArn":               st.arn,
 		"StreamLabel":             def.StreamLabel,
@@ -129,7 +166,7 @@ func (s *Store) describeStream(body []byte) reply {
 		"CreationRequestDateTime": float64(def.Created.UnixMilli()) / 1000,
 		"TableName":               def.name(),
 		"KeySchema":               def.Create.KeySchema,
-		"Shards":                  []map[string]any{{"ShardId": shardID(st.arn), "SequenceNumberRange": rng}},
+		"Shards":                  shards,
 	}})
 }
 
@@ -167,16 +204,17 @@ func (s *Store) getShardIterator(body []byte) reply {
 func (s *Store) getRecords(body []byte) reply {
 	var in struct {
 		ShardIterator string
-		Limit         int
+		Limit         *int
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		return validationError("decode GetRecords input: %v", err)
 	}
-	if in.Limit == 0 {
-		in.Limit = maxGetRecords
-	}
-	if in.Limit < 1 || in.Limit > maxGetRecords {
-		return validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to %d", in.Limit, maxGetRecords)
+	limit := maxGetRecords
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > maxGetRecords {
+			return limitError(*in.Limit, maxGetRecords)
+		}
+		limit = *in.Limit
 	}
 	it, err := decodeIterator(in.ShardIterator)
 	if err != nil {
@@ -186,7 +224,7 @@ func (s *Store) getRecords(body []byte) reply {
 	if !ok {
 		return streamNotFound(it.ARN)
 	}
-	recs, err := st.Read(expired(), it.After, in.Limit)
+	recs, err := st.Read(expired(), it.After, limit)
 	if errors.Is(err, ErrClosed) {
 		return okReply(map[string]any{"Records": []any{}}) // a closed shard: no NextShardIterator
 	}

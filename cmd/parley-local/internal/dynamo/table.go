@@ -3,6 +3,8 @@ package dynamo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -196,9 +198,9 @@ func validStreamSpec(spec *streamSpec) reply {
 	return validationError("1 validation error detected: Value '%s' at 'streamSpecification.streamViewType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]", spec.StreamViewType)
 }
 
-// createTable forwards CreateTable to minidyn after the checks it lacks and
-// then records the definition, starts the stream and logs the table.
-// The caller holds ddlMu exclusively.
+// createTable serves CreateTable: the checks DynamoDB makes, then the
+// definition logged, the table and its stream created. The caller holds
+// ddlMu exclusively.
 func (s *Store) createTable(body []byte) reply {
 	var in createTableInput
 	if err := json.Unmarshal(body, &in); err != nil {
@@ -207,8 +209,14 @@ func (s *Store) createTable(body []byte) reply {
 	if rep := validTableName(in.TableName); !rep.ok() {
 		return rep
 	}
+	if _, _, exists := s.table(in.TableName); exists {
+		return errorReply(http.StatusBadRequest, "ResourceInUseException", "Table already exists: "+in.TableName)
+	}
 	if rep := validStreamSpec(in.StreamSpecification); !rep.ok() {
 		return rep
+	}
+	if err := validDefinition(in); err != nil {
+		return err.reply()
 	}
 	if rep := validKeySchemas(in); !rep.ok() {
 		return rep
@@ -216,9 +224,8 @@ func (s *Store) createTable(body []byte) reply {
 	if in.StreamSpecification != nil && !in.StreamSpecification.StreamEnabled {
 		in.StreamSpecification = nil // a disabled spec is the same as none, and DescribeTable omits it
 	}
-	rep := qualify(s.call("CreateTable", body))
-	if !rep.ok() {
-		return rep
+	if in.BillingMode == "" {
+		in.BillingMode = "PROVISIONED"
 	}
 	now := s.opts.Now()
 	def := tableDef{Create: in, Created: now}
@@ -226,24 +233,147 @@ func (s *Store) createTable(body []byte) reply {
 		def.StreamLabel = streamLabel(now)
 	}
 	if err := s.logRecords(logRecord{Op: opTable, Table: in.TableName, Def: &def}); err != nil {
-		_ = s.callJSON("DeleteTable", map[string]string{"TableName": in.TableName}, nil)
 		return internalError(err)
 	}
 	s.setTable(def)
 	s.maybeCompact()
-	return s.patchDescription(rep, "TableDescription", def, "ACTIVE")
+	return s.descriptionReply("TableDescription", in.TableName, "ACTIVE")
 }
 
-// setTable records def and keeps the table's stream in step with it: a new
-// stream when one is enabled, the old one ended when disabled.
+// validDefinition makes the checks of a table definition beyond its key
+// schemas: key attributes defined with a key type, billing and throughput
+// that agree, indexes that DynamoDB would create.
+func validDefinition(in createTableInput) *apiError {
+	if len(in.KeySchema) == 0 {
+		return validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+	}
+	types := map[string]string{}
+	var defined []string
+	for _, a := range in.AttributeDefinitions {
+		switch a.AttributeType {
+		case "S", "N", "B":
+		default:
+			return validation("1 validation error detected: Value '%s' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]", a.AttributeType)
+		}
+		types[a.AttributeName] = a.AttributeType
+		defined = append(defined, a.AttributeName)
+	}
+	undefined := func(ks []keyElement) *apiError {
+		var keys []string
+		missing := false
+		for _, k := range ks {
+			keys = append(keys, k.AttributeName)
+			if types[k.AttributeName] == "" {
+				missing = true
+			}
+			if k.KeyType != "HASH" && k.KeyType != "RANGE" {
+				return validation("1 validation error detected: Value '%s' at 'keySchema.1.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]", k.KeyType)
+			}
+		}
+		if missing {
+			return validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(keys, ", "), strings.Join(defined, ", "))
+		}
+		return nil
+	}
+	if err := undefined(in.KeySchema); err != nil {
+		return err
+	}
+	switch in.BillingMode {
+	case "PAY_PER_REQUEST":
+		if len(in.ProvisionedThroughput) > 0 {
+			return validation("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+		}
+	case "", "PROVISIONED":
+		if len(in.ProvisionedThroughput) == 0 {
+			return validation("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+		}
+	default:
+		return validation("1 validation error detected: Value '%s' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]", in.BillingMode)
+	}
+	names := map[string]bool{}
+	checkIndex := func(ix indexDef, local bool) *apiError {
+		if len(ix.IndexName) < 3 || len(ix.IndexName) > 255 {
+			return validation("Invalid table/index name.  Table/index names must be between 3 and 255 characters long, and may contain only the characters a-z, A-Z, 0-9, '_', '-', and '.'")
+		}
+		if names[ix.IndexName] {
+			return validation("One or more parameter values were invalid: Duplicate index name: %s", ix.IndexName)
+		}
+		names[ix.IndexName] = true
+		if len(ix.KeySchema) == 0 {
+			return validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+		}
+		if err := undefined(ix.KeySchema); err != nil {
+			return err
+		}
+		var p projection
+		if len(ix.Projection) == 0 || json.Unmarshal(ix.Projection, &p) != nil || p.ProjectionType == "" {
+			return validation("One or more parameter values were invalid: Unknown ProjectionType: null")
+		}
+		switch p.ProjectionType {
+		case "ALL", "KEYS_ONLY":
+			if len(p.NonKeyAttributes) > 0 {
+				return validation("One or more parameter values were invalid: ProjectionType is %s, but NonKeyAttributes is specified", p.ProjectionType)
+			}
+		case "INCLUDE":
+			if len(p.NonKeyAttributes) == 0 {
+				return validation("One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
+			}
+		default:
+			return validation("One or more parameter values were invalid: Unknown ProjectionType: %s", p.ProjectionType)
+		}
+		if local {
+			if len(in.KeySchema) < 2 {
+				return validation("One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")
+			}
+			if ix.KeySchema[0].AttributeName != in.KeySchema[0].AttributeName {
+				return validation("One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: %s. index hash key: %s, table hash key: %s",
+					ix.IndexName, ix.KeySchema[0].AttributeName, in.KeySchema[0].AttributeName)
+			}
+			if len(ix.KeySchema) < 2 {
+				return validation("One or more parameter values were invalid: Index KeySchema must have a range key for index: %s", ix.IndexName)
+			}
+		} else {
+			if in.BillingMode == "PAY_PER_REQUEST" && len(ix.ProvisionedThroughput) > 0 {
+				return validation("One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: %s when BillingMode is PAY_PER_REQUEST", ix.IndexName)
+			}
+			if in.BillingMode != "PAY_PER_REQUEST" && len(ix.ProvisionedThroughput) == 0 {
+				return validation("One or more parameter values were invalid: ProvisionedThroughput is not specified for index: %s", ix.IndexName)
+			}
+		}
+		return nil
+	}
+	if len(in.GlobalSecondaryIndexes) > 20 {
+		return validation("One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20")
+	}
+	if len(in.LocalSecondaryIndexes) > 5 {
+		return validation("One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+	}
+	for _, ix := range in.GlobalSecondaryIndexes {
+		if err := checkIndex(ix, false); err != nil {
+			return err
+		}
+	}
+	for _, ix := range in.LocalSecondaryIndexes {
+		if err := checkIndex(ix, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setTable records def and keeps the table's data and stream in step with
+// it: new data for a new table, indexes rebuilt when they changed, a new
+// stream when one is enabled, the old one ended when disabled. The caller
+// holds ddlMu exclusively (or is Open, alone).
 func (s *Store) setTable(def tableDef) {
-	s.ensureScratch(def)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tables[def.name()]
 	if t == nil {
-		t = &table{}
+		t = &table{data: newTableData(def)}
 		s.tables[def.name()] = t
+	} else if !sameIndexes(t.def, def) {
+		t.data = t.data.reindex(def)
 	}
 	t.def = def
 	switch {
@@ -258,8 +388,13 @@ func (s *Store) setTable(def tableDef) {
 	}
 }
 
+func sameIndexes(a, b tableDef) bool {
+	x, _ := json.Marshal([]any{a.Create.GlobalSecondaryIndexes, a.Create.LocalSecondaryIndexes})
+	y, _ := json.Marshal([]any{b.Create.GlobalSecondaryIndexes, b.Create.LocalSecondaryIndexes})
+	return bytes.Equal(x, y)
+}
+
 func (s *Store) dropTable(name string) {
-	s.dropScratch(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t := s.tables[name]; t != nil && t.stream != nil {
@@ -284,8 +419,9 @@ type updateTableInput struct {
 	}
 }
 
-// updateTable forwards UpdateTable and applies what minidyn ignores: stream
-// enabling and disabling. The caller holds ddlMu exclusively.
+// updateTable serves UpdateTable: billing, throughput, streams and one
+// global index created or deleted. The caller holds ddlMu exclusively, so
+// no request sees the table between its old and new definitions.
 func (s *Store) updateTable(body []byte) reply {
 	var in updateTableInput
 	if err := json.Unmarshal(body, &in); err != nil {
@@ -295,9 +431,7 @@ func (s *Store) updateTable(body []byte) reply {
 	if !ok {
 		return notFoundError(in.TableName)
 	}
-	// DynamoDB allows one index change per call; holding to that also means
-	// minidyn cannot fail halfway through a list and leave a state the log
-	// does not describe.
+	// DynamoDB allows one index change per call.
 	if len(in.GlobalSecondaryIndexUpdates) > 1 {
 		return validationError("Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
 	}
@@ -312,13 +446,39 @@ func (s *Store) updateTable(body []byte) reply {
 			return validationError("Stream is already disabled for table %s", in.TableName)
 		}
 	}
-	rep := qualify(s.call("UpdateTable", body))
-	if !rep.ok() {
-		return rep
+	for _, u := range in.GlobalSecondaryIndexUpdates {
+		switch {
+		case u.Create != nil:
+			for _, ix := range append(append([]indexDef(nil), def.Create.GlobalSecondaryIndexes...), def.Create.LocalSecondaryIndexes...) {
+				if ix.IndexName == u.Create.IndexName {
+					return validationError("One or more parameter values were invalid: Index with name %s already exists", ix.IndexName)
+				}
+			}
+		case u.Delete != nil, u.Update != nil:
+			name := ""
+			if u.Delete != nil {
+				name = u.Delete.IndexName
+			} else {
+				name = u.Update.IndexName
+			}
+			found := false
+			for _, ix := range def.Create.GlobalSecondaryIndexes {
+				found = found || ix.IndexName == name
+			}
+			if !found {
+				return errorReply(http.StatusBadRequest, "ResourceNotFoundException", "Requested resource not found: Index: "+name+" not found")
+			}
+		}
 	}
 
 	old := def
 	def.Create = foldUpdate(def.Create, in)
+	if err := validDefinition(def.Create); err != nil {
+		return err.reply()
+	}
+	if rep := validKeySchemas(def.Create); !rep.ok() {
+		return rep
+	}
 	if spec := in.StreamSpecification; spec != nil {
 		if spec.StreamEnabled {
 			def.Create.StreamSpecification = &streamSpec{StreamEnabled: true, StreamViewType: spec.StreamViewType}
@@ -328,19 +488,17 @@ func (s *Store) updateTable(body []byte) reply {
 		}
 	}
 	if err := s.logRecords(logRecord{Op: opTable, Table: in.TableName, Def: &def, Update: body}); err != nil {
-		// The engine has the change but the disk does not: say so rather
-		// than pretend, and keep serving the old definition.
 		s.log.Error("log UpdateTable", "table", in.TableName, "err", err)
 		s.setTable(old)
 		return internalError(err)
 	}
 	s.setTable(def)
 	s.maybeCompact()
-	return s.patchDescription(rep, "TableDescription", def, "ACTIVE")
+	return s.descriptionReply("TableDescription", in.TableName, "ACTIVE")
 }
 
 // foldUpdate applies an UpdateTable input to the create input that rebuilds
-// the table, as minidyn applies it to the table.
+// the table.
 func foldUpdate(c createTableInput, in updateTableInput) createTableInput {
 	c.AttributeDefinitions = slices.Clone(c.AttributeDefinitions)
 	for _, ad := range in.AttributeDefinitions {
@@ -353,6 +511,9 @@ func foldUpdate(c createTableInput, in updateTableInput) createTableInput {
 	}
 	if in.BillingMode != "" {
 		c.BillingMode = in.BillingMode
+		if in.BillingMode == "PAY_PER_REQUEST" {
+			c.ProvisionedThroughput = nil
+		}
 	}
 	if len(in.ProvisionedThroughput) > 0 {
 		c.ProvisionedThroughput = in.ProvisionedThroughput
@@ -372,21 +533,31 @@ func foldUpdate(c createTableInput, in updateTableInput) createTableInput {
 			}
 		}
 	}
+	// Attribute definitions no key uses any more go, as in DynamoDB.
+	used := map[string]bool{}
+	for _, k := range c.KeySchema {
+		used[k.AttributeName] = true
+	}
+	for _, ix := range append(slices.Clone(c.GlobalSecondaryIndexes), c.LocalSecondaryIndexes...) {
+		for _, k := range ix.KeySchema {
+			used[k.AttributeName] = true
+		}
+	}
+	c.AttributeDefinitions = slices.DeleteFunc(c.AttributeDefinitions, func(a attributeDefinition) bool { return !used[a.AttributeName] })
 	return c
 }
 
-// deleteTable forwards DeleteTable and forgets the table, ending its stream.
+// deleteTable serves DeleteTable and forgets the table, ending its stream.
 // The caller holds ddlMu exclusively.
 func (s *Store) deleteTable(body []byte) reply {
 	var in struct{ TableName string }
 	if err := json.Unmarshal(body, &in); err != nil {
 		return errorReply(http.StatusBadRequest, "SerializationException", "decode DeleteTable input: "+err.Error())
 	}
-	def, _, known := s.table(in.TableName)
-	rep := qualify(s.call("DeleteTable", body))
-	if !rep.ok() || !known {
-		return rep
+	if _, err := s.lookup(in.TableName); err != nil {
+		return err.reply()
 	}
+	rep := s.descriptionReply("TableDescription", in.TableName, "DELETING")
 	if err := s.logRecords(logRecord{Op: opDropTable, Table: in.TableName}); err != nil {
 		// The table is gone from memory already; after a restart it would
 		// come back. Report it so the caller can retry.
@@ -396,94 +567,107 @@ func (s *Store) deleteTable(body []byte) reply {
 	}
 	s.dropTable(in.TableName)
 	s.maybeCompact()
-	return s.patchDescription(rep, "TableDescription", def, "DELETING")
+	return rep
 }
 
-// describeTable serves DescribeTable. minidyn counts items without its own
-// lock, so the count is taken under writeMu.
+// describeTable serves DescribeTable. Item counts and sizes are read
+// under writeMu.
 func (s *Store) describeTable(ctx context.Context, body []byte) reply {
 	var in struct{ TableName string }
 	if err := json.Unmarshal(body, &in); err != nil {
 		return errorReply(http.StatusBadRequest, "SerializationException", "decode DescribeTable input: "+err.Error())
 	}
-	def, _, ok := s.table(in.TableName)
-	if !ok {
-		return notFoundError(in.TableName)
+	if _, err := s.lookup(in.TableName); err != nil {
+		return err.reply()
 	}
-	if err := s.writeMu.lock(ctx, s.done); err != nil {
+	if err := s.writeMu.rlock(ctx, s.done); err != nil {
 		return gaveUp(err)
 	}
-	rep := qualify(s.call("DescribeTable", body))
-	s.writeMu.Unlock()
-	if !rep.ok() {
-		return rep
-	}
-	return s.patchDescription(rep, "Table", def, "ACTIVE")
+	defer s.writeMu.RUnlock()
+	return s.descriptionReply("Table", in.TableName, "ACTIVE")
 }
 
-// patchDescription completes minidyn's table description: it leaves out
-// AttributeDefinitions, status, ARN, creation time and everything about
-// streams, and writes every absent field as null.
-func (s *Store) patchDescription(rep reply, field string, def tableDef, status string) reply {
-	var out map[string]json.RawMessage
-	if err := json.Unmarshal(rep.body, &out); err != nil {
-		return internalError(fmt.Errorf("decode minidyn table description: %w", err))
+// descriptionReply answers with the table's description in member field.
+func (s *Store) descriptionReply(field, name, status string) reply {
+	s.mu.Lock()
+	t := s.tables[name]
+	s.mu.Unlock()
+	if t == nil {
+		return notFoundError(name)
 	}
-	dec := json.NewDecoder(bytes.NewReader(out[field]))
-	dec.UseNumber()
-	var desc map[string]any
-	if err := dec.Decode(&desc); err != nil || desc == nil {
-		return internalError(fmt.Errorf("decode minidyn table description: %v", err))
-	}
-	prune(desc)
+	return okReply(map[string]any{field: s.describe(t, status)})
+}
 
+// describe is a table's TableDescription.
+func (s *Store) describe(t *table, status string) map[string]any {
+	def := t.def
 	created := json.Number(fmt.Sprintf("%.3f", float64(def.Created.UnixMilli())/1000))
-	desc["TableName"] = def.name()
-	desc["TableStatus"] = status
-	desc["TableArn"] = s.tableARN(def.name())
-	desc["CreationDateTime"] = created
-	desc["AttributeDefinitions"] = def.Create.AttributeDefinitions
-	desc["KeySchema"] = def.Create.KeySchema
-	if def.Create.BillingMode == "PAY_PER_REQUEST" {
-		desc["BillingModeSummary"] = map[string]any{"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": created}
-	}
-	pt := map[string]any{"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
-	if len(def.Create.ProvisionedThroughput) > 0 {
+	throughput := func(raw json.RawMessage) map[string]any {
+		pt := map[string]any{"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
 		var given map[string]any
-		if json.Unmarshal(def.Create.ProvisionedThroughput, &given) == nil {
+		if len(raw) > 0 && json.Unmarshal(raw, &given) == nil {
 			for k, v := range given {
 				pt[k] = v
 			}
 		}
+		return pt
 	}
-	desc["ProvisionedThroughput"] = pt
+	arn := s.tableARN(def.name())
+	desc := map[string]any{
+		"TableName":                 def.name(),
+		"TableStatus":               status,
+		"TableArn":                  arn,
+		"TableId":                   tableID(arn, def.Created),
+		"CreationDateTime":          created,
+		"AttributeDefinitions":      def.Create.AttributeDefinitions,
+		"KeySchema":                 def.Create.KeySchema,
+		"ProvisionedThroughput":     throughput(def.Create.ProvisionedThroughput),
+		"ItemCount":                 t.data.main.count,
+		"TableSizeBytes":            t.data.main.bytes,
+		"DeletionProtectionEnabled": false,
+	}
+	if def.Create.BillingMode == "PAY_PER_REQUEST" {
+		desc["BillingModeSummary"] = map[string]any{"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": created}
+	}
+	index := func(ix indexDef, global bool) map[string]any {
+		info := t.data.indexes[ix.IndexName]
+		d := map[string]any{"IndexName": ix.IndexName, "KeySchema": ix.KeySchema, "Projection": ix.Projection,
+			"IndexSizeBytes": info.data.bytes, "ItemCount": info.data.count, "IndexArn": arn + "/index/" + ix.IndexName}
+		if global {
+			d["IndexStatus"] = "ACTIVE"
+			d["ProvisionedThroughput"] = throughput(ix.ProvisionedThroughput)
+		}
+		return d
+	}
+	var gsis, lsis []map[string]any
+	for _, ix := range def.Create.GlobalSecondaryIndexes {
+		gsis = append(gsis, index(ix, true))
+	}
+	for _, ix := range def.Create.LocalSecondaryIndexes {
+		lsis = append(lsis, index(ix, false))
+	}
+	if gsis != nil {
+		desc["GlobalSecondaryIndexes"] = gsis
+	}
+	if lsis != nil {
+		desc["LocalSecondaryIndexes"] = lsis
+	}
 	if def.streamEnabled() {
 		desc["StreamSpecification"] = def.Create.StreamSpecification
 		desc["LatestStreamArn"] = s.streamARN(def)
 		desc["LatestStreamLabel"] = def.StreamLabel
 	}
-	out[field], _ = json.Marshal(desc)
-	return okReply(out)
+	return desc
 }
 
-// prune removes null and empty-string members recursively: minidyn encodes
-// the SDK's output structs as they are, so every unset field arrives as null
-// and every unset enum as "".
-func prune(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if e == nil || e == "" {
-				delete(v, k)
-				continue
-			}
-			prune(e)
-		}
-	case []any:
-		for _, e := range v {
-			prune(e)
-		}
-	}
+// tableID is a table's TableId: a UUID that names this table, not another
+// of the same name created later.
+func tableID(arn string, created time.Time) string {
+	h := sha256.Sum256([]byte(arn + "\x00" + created.UTC().Format(time.RFC3339Nano)))
+	h[6] = h[6]&0x0f | 0x40
+	h[8] = h[8]&0x3f | 0x80
+	x := hex.EncodeToString(h[:16])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }
 
 // listTables serves ListTables, which minidyn lacks, from the store's own

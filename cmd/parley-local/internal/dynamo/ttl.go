@@ -134,29 +134,26 @@ func (s *Store) sweepTTL() (int, error) {
 }
 
 func (s *Store) sweepTable(def tableDef) (int, error) {
-	items, err := s.scanAll(def.name())
-	if err != nil {
+	if err := s.writeMu.rlock(context.Background(), s.done); err != nil {
 		return 0, fmt.Errorf("expire items of %s: %w", def.name(), err)
 	}
+	items := s.items(def.name())
+	s.writeMu.RUnlock()
 	attr := def.TTL.AttributeName
-	now := float64(s.opts.Now().Unix())
+	now, _ := parseDecimal(strconv.FormatInt(s.opts.Now().Unix(), 10))
 	deleted := 0
 	for _, item := range items {
-		raw, ok := item[attr]
-		if !ok {
-			continue
-		}
-		var v struct{ N *string }
-		if json.Unmarshal(raw, &v) != nil || v.N == nil {
+		v, ok := item[attr]
+		if !ok || v.k != kindN {
 			continue // DynamoDB ignores a TTL attribute that is not a number
 		}
-		expires, err := strconv.ParseFloat(*v.N, 64)
-		if err != nil || expires >= now {
+		expires, _ := parseDecimal(v.s)
+		if cmpDecimal(expires, now) >= 0 {
 			continue
 		}
-		key, ok := def.key(item)
-		if !ok {
-			continue
+		key := ditem{}
+		for _, k := range def.Create.KeySchema {
+			key[k.AttributeName] = item[k.AttributeName]
 		}
 		// The condition keeps a write that extended the TTL since the scan.
 		body, err := json.Marshal(map[string]any{
@@ -164,7 +161,7 @@ func (s *Store) sweepTable(def tableDef) (int, error) {
 			"Key":                       key,
 			"ConditionExpression":       "#ttl = :ttl",
 			"ExpressionAttributeNames":  map[string]string{"#ttl": attr},
-			"ExpressionAttributeValues": map[string]json.RawMessage{":ttl": raw},
+			"ExpressionAttributeValues": map[string]dvalue{":ttl": v},
 		})
 		if err != nil {
 			return deleted, fmt.Errorf("expire item of %s: %w", def.name(), err)
@@ -178,28 +175,4 @@ func (s *Store) sweepTable(def tableDef) (int, error) {
 		}
 	}
 	return deleted, nil
-}
-
-// scanAll reads every item of a table through minidyn.
-func (s *Store) scanAll(name string) ([]attrs, error) {
-	var items []attrs
-	var start attrs
-	for {
-		in := map[string]any{"TableName": name}
-		if start != nil {
-			in["ExclusiveStartKey"] = start
-		}
-		var out struct {
-			Items            []attrs
-			LastEvaluatedKey attrs
-		}
-		if err := s.callJSON("Scan", in, &out); err != nil {
-			return nil, fmt.Errorf("scan %s: %w", name, err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items, nil
-		}
-		start = out.LastEvaluatedKey
-	}
 }

@@ -2,370 +2,598 @@ package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
-const errItemTooLarge = "Item size has exceeded the maximum allowed size"
+// The write path. A write request is checked whole, then, under writeMu,
+// evaluated against the items as they are: conditions, update expressions,
+// the new images and their checks. Nothing changes until all of it
+// succeeded; then the changed items are appended to the write-ahead log,
+// applied to the tables and their indexes together, and streamed, in that
+// order, so a stream consumer never sees a change a restart would undo,
+// and a transaction or a batch is applied whole or not at all.
 
-// target is one item a write request names, with its images around the
-// write.
-type target struct {
-	def    tableDef
-	stream *Stream
-	key    attrs
-	id     string
-	put    attrs // the item a Put writes, for the size check before the write
-	allOld bool  // ReturnValuesOnConditionCheckFailure is ALL_OLD
-
-	known    bool  // the old image was read, so the item can be compared after the write
-	old, new attrs // nil when the item does not exist
+// change is one item a write names: its images around the write.
+type change struct {
+	t        *table
+	key      ditem
+	id       string
+	old, new ditem
+	check    bool // a ConditionCheck: looked at, never written
 }
 
-// itemInput is the part of PutItem, UpdateItem, DeleteItem, and of a
-// transaction's actions, that says which item is written.
-type itemInput struct {
-	TableName                           string
-	Item                                attrs
-	Key                                 attrs
-	ReturnValues                        string
-	ReturnValuesOnConditionCheckFailure string
-	UpdateExpression                    string
-	ExpressionAttributeNames            map[string]string
+// idempotencyWindow is how long DynamoDB remembers a ClientRequestToken.
+const idempotencyWindow = 10 * time.Minute
+
+// tokenEntry is what a ClientRequestToken was used for.
+type tokenEntry struct {
+	digest [32]byte
+	at     time.Time
+	reply  reply
 }
 
-// newTarget resolves the item a write names; nil when the table or the key
-// is unknown, in which case minidyn's own answer stands.
-func (s *Store) newTarget(in *itemInput) *target {
-	if in == nil {
-		return nil
-	}
-	def, st, ok := s.table(in.TableName)
-	if !ok {
-		return nil
-	}
-	from := in.Key
-	if from == nil {
-		from = in.Item
-	}
-	key, ok := def.key(from)
-	if !ok {
-		return nil
-	}
-	return &target{
-		def:    def,
-		stream: st,
-		key:    key,
-		id:     def.keyID(key),
-		put:    in.Item,
-		allOld: in.ReturnValuesOnConditionCheckFailure == "ALL_OLD",
-	}
-}
-
-// targets parses a write request into the items it touches, in request
-// order; for TransactWriteItems the slice lines up with TransactItems. It
-// also makes the checks minidyn lacks that need nothing but the request.
-func (s *Store) targets(op string, body []byte) ([]*target, *itemInput, reply) {
-	bad := func(err error) ([]*target, *itemInput, reply) {
-		return nil, nil, errorReply(http.StatusBadRequest, "SerializationException", fmt.Sprintf("decode %s input: %v", op, err))
-	}
-	var ts []*target
-	var single *itemInput
-	switch op {
-	case "PutItem", "UpdateItem", "DeleteItem":
-		single = &itemInput{}
-		if err := json.Unmarshal(body, single); err != nil {
-			return bad(err)
-		}
-		if op != "PutItem" {
-			single.Item = nil
-		}
-		ts = []*target{s.newTarget(single)}
-	case "BatchWriteItem":
-		var in struct {
-			RequestItems map[string][]struct {
-				PutRequest    *struct{ Item attrs }
-				DeleteRequest *struct{ Key attrs }
-			}
-		}
-		if err := json.Unmarshal(body, &in); err != nil {
-			return bad(err)
-		}
-		names := make([]string, 0, len(in.RequestItems))
-		for name := range in.RequestItems {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		seen := map[string]bool{}
-		for _, name := range names {
-			// minidyn applies a batch request by request and stops at the
-			// first bad one; DynamoDB checks the whole batch first.
-			if _, _, ok := s.table(name); !ok {
-				return nil, nil, notFoundError(name)
-			}
-			for _, req := range in.RequestItems[name] {
-				var t *target
-				switch {
-				case req.PutRequest != nil && req.DeleteRequest == nil:
-					t = s.newTarget(&itemInput{TableName: name, Item: req.PutRequest.Item})
-				case req.DeleteRequest != nil && req.PutRequest == nil:
-					t = s.newTarget(&itemInput{TableName: name, Key: req.DeleteRequest.Key})
-				default:
-					continue // minidyn rejects it before writing anything
-				}
-				if t == nil {
-					return nil, nil, validationError("The provided key element does not match the schema")
-				}
-				if seen[t.id] {
-					return nil, nil, validationError("Provided list of item keys contains duplicates")
-				}
-				seen[t.id] = true
-				ts = append(ts, t)
-			}
-		}
-	case "TransactWriteItems":
-		var in struct {
-			TransactItems []struct {
-				Put, Update, Delete, ConditionCheck *itemInput
-			}
-		}
-		if err := json.Unmarshal(body, &in); err != nil {
-			return bad(err)
-		}
-		for _, a := range in.TransactItems {
-			var t *target
-			switch {
-			case a.Put != nil:
-				t = s.newTarget(a.Put)
-			case a.Update != nil:
-				a.Update.Item = nil
-				t = s.newTarget(a.Update)
-			case a.Delete != nil:
-				a.Delete.Item = nil
-				t = s.newTarget(a.Delete)
-			case a.ConditionCheck != nil:
-				a.ConditionCheck.Item = nil
-				t = s.newTarget(a.ConditionCheck)
-			}
-			ts = append(ts, t)
-		}
-	}
-	if single != nil && op != "UpdateItem" {
-		switch single.ReturnValues {
-		case "", "NONE", "ALL_OLD":
-		default:
-			return nil, nil, validationError("Return values set to invalid value")
-		}
-	}
-	for _, t := range ts {
-		if t == nil {
-			continue
-		}
-		if rep := validKeyValues(t.key); !rep.ok() {
-			return nil, nil, rep
-		}
-		if t.put == nil {
-			continue
-		}
-		if rep := t.def.validIndexKeys(t.put); !rep.ok() {
-			return nil, nil, rep
-		}
-		if itemSize(t.put) > maxItemSize {
-			return nil, nil, validationError(errItemTooLarge)
-		}
-	}
-	return ts, single, reply{status: http.StatusOK}
-}
-
-// writeItems runs one item write (PutItem, UpdateItem, DeleteItem,
-// BatchWriteItem, TransactWriteItems) through minidyn, under writeMu: it
-// reads the images of every item named before and after, and turns the
-// items that changed into log records and stream records. who marks the
-// stream records of TTL deletions.
+// writeItems runs one item write request; who marks the stream records of
+// TTL deletions.
 func (s *Store) writeItems(ctx context.Context, op string, body []byte, who *events.DynamoDBUserIdentity) reply {
-	ts, single, rep := s.targets(op, body)
-	if !rep.ok() {
-		return rep
+	switch op {
+	case "PutItem":
+		return s.putItem(ctx, body, who)
+	case "UpdateItem":
+		return s.updateItem(ctx, body, who)
+	case "DeleteItem":
+		return s.deleteItem(ctx, body, who)
+	case "BatchWriteItem":
+		return s.batchWriteItem(ctx, body, who)
+	case "TransactWriteItems":
+		return s.transactWriteItems(ctx, body, who)
+	}
+	return errorReply(http.StatusBadRequest, "UnknownOperationException", "operation "+op+" is not supported by the local DynamoDB")
+}
+
+// singleInput is what PutItem, UpdateItem and DeleteItem share, and the
+// actions of a transaction.
+type singleInput struct {
+	TableName                           string
+	Item                                map[string]json.RawMessage
+	Key                                 map[string]json.RawMessage
+	ReturnValues                        string
+	ReturnConsumedCapacity              string
+	ReturnItemCollectionMetrics         string
+	ReturnValuesOnConditionCheckFailure string
+	exprFields
+}
+
+// prepared is one parsed write of an item.
+type prepared struct {
+	op   string // PutItem, UpdateItem, DeleteItem, ConditionCheck
+	in   *singleInput
+	t    *table
+	item ditem // PutItem's item
+	key  ditem
+	id   string
+	x    *exprs
+}
+
+// prepare parses and checks one write without looking at any item.
+func (s *Store) prepare(op string, in *singleInput) (*prepared, *apiError) {
+	t, err := s.lookup(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	switch in.ReturnValuesOnConditionCheckFailure {
+	case "", "NONE", "ALL_OLD":
+	default:
+		return nil, validation("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", in.ReturnValuesOnConditionCheckFailure)
+	}
+	p := &prepared{op: op, in: in, t: t}
+	if p.x, err = parseExprs(&in.exprFields); err != nil {
+		return nil, err
+	}
+	if op == "PutItem" {
+		if p.item, err = decodeItem(in.Item); err != nil {
+			return nil, err
+		}
+		if p.item == nil {
+			return nil, validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
+		}
+		p.key = t.data.keyOf(p.item)
+	} else {
+		if p.key, err = parseKey(t.data, in.Key); err != nil {
+			return nil, err
+		}
+	}
+	if op == "UpdateItem" {
+		for _, a := range p.x.update {
+			for _, k := range t.data.schema.names() {
+				if a.path[0].name == k {
+					return nil, validation("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", k)
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// checkPut applies the checks of an item to be put; in a transaction its
+// key checks are the action's cancellation reason.
+func (p *prepared) checkPut() (keys, other *apiError) {
+	if err := checkItemKeys(p.t.data, p.item); err != nil {
+		return err, nil
+	}
+	return nil, checkItemSize(p.item)
+}
+
+// evaluate computes the change a prepared write makes of the current
+// item: failed reports a failed condition; err a write DynamoDB refuses.
+func (p *prepared) evaluate() (c *change, failed bool, err *apiError) {
+	if p.op == "PutItem" && p.t.data.schema.hash != "" {
+		if _, ok := p.item[p.t.data.schema.hash]; !ok {
+			return nil, false, validation("One or more parameter values were invalid: Missing the key %s in the item", p.t.data.schema.hash)
+		}
+	}
+	p.id = p.t.data.keyID(p.key)
+	old := p.t.data.get(p.id)
+	c = &change{t: p.t, key: p.key, id: p.id, old: old, new: old}
+	if p.x.cond != nil && !p.x.cond.holds(old) {
+		return c, true, nil
+	}
+	switch p.op {
+	case "PutItem":
+		c.new = p.item
+	case "DeleteItem":
+		c.new = nil
+	case "ConditionCheck":
+		c.check = true
+	case "UpdateItem":
+		if p.x.hasUpd {
+			n, err := applyUpdate(old, p.key, p.x.update)
+			if err != nil {
+				return nil, false, err
+			}
+			c.new = n
+		} else if old == nil {
+			c.new = p.key.clone()
+		}
+		if err := checkItemSize(c.new); err != nil {
+			return nil, false, err
+		}
+		if err := checkIndexKeys(p.t.data, c.new); err != nil {
+			return nil, false, err
+		}
+	}
+	return c, false, nil
+}
+
+func (s *Store) putItem(ctx context.Context, body []byte, who *events.DynamoDBUserIdentity) reply {
+	return s.single(ctx, "PutItem", body, who, []string{"NONE", "ALL_OLD"})
+}
+
+func (s *Store) updateItem(ctx context.Context, body []byte, who *events.DynamoDBUserIdentity) reply {
+	return s.single(ctx, "UpdateItem", body, who, []string{"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"})
+}
+
+func (s *Store) deleteItem(ctx context.Context, body []byte, who *events.DynamoDBUserIdentity) reply {
+	return s.single(ctx, "DeleteItem", body, who, []string{"NONE", "ALL_OLD"})
+}
+
+// single serves PutItem, UpdateItem and DeleteItem.
+func (s *Store) single(ctx context.Context, op string, body []byte, who *events.DynamoDBUserIdentity, returns []string) reply {
+	var in singleInput
+	if err := decodeBody(op, body, &in); err != nil {
+		return err.reply()
+	}
+	if err := checkReturn(in.ReturnValues, returns, in.ReturnConsumedCapacity, in.ReturnItemCollectionMetrics); err != nil {
+		return err.reply()
+	}
+	p, err := s.prepare(op, &in)
+	if err != nil {
+		return err.reply()
+	}
+	if op == "PutItem" {
+		keys, other := p.checkPut()
+		if keys != nil {
+			return keys.reply()
+		}
+		if other != nil {
+			return other.reply()
+		}
+	}
+	if err := s.writeMu.lock(ctx, s.done); err != nil {
+		return gaveUp(err)
+	}
+	defer s.writeMu.Unlock()
+	c, failed, err := p.evaluate()
+	if err != nil {
+		return err.reply()
+	}
+	capa := newCapacity(in.ReturnConsumedCapacity)
+	capa.write(p.t.data, in.TableName, c.old, c.new, failed, 1)
+	if failed {
+		return conditionFailed(c.old, in.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
+	}
+	if err := s.commit([]*change{c}, who); err != nil {
+		return internalError(fmt.Errorf("%s: %w", op, err))
+	}
+	out := map[string]any{"ConsumedCapacity": capa.report()}
+	switch in.ReturnValues {
+	case "ALL_OLD":
+		if c.old != nil {
+			out["Attributes"] = c.old
+		}
+	case "ALL_NEW":
+		out["Attributes"] = c.new
+	case "UPDATED_OLD", "UPDATED_NEW":
+		from := c.old
+		if in.ReturnValues == "UPDATED_NEW" {
+			from = c.new
+		}
+		picked := ditem{}
+		for _, a := range p.x.update {
+			if v, ok := from[a.path[0].name]; ok {
+				picked[a.path[0].name] = v
+			}
+		}
+		if len(picked) > 0 {
+			out["Attributes"] = picked
+		}
+	}
+	return output(out)
+}
+
+// conditionFailed is ConditionalCheckFailedException, with the item when
+// the request asked for it.
+func conditionFailed(old ditem, allOld bool) reply {
+	out := map[string]any{"__type": errNamespace + "ConditionalCheckFailedException", "message": "The conditional request failed"}
+	if allOld && old != nil {
+		out["Item"] = old
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return internalError(err)
+	}
+	return reply{status: http.StatusBadRequest, body: b}
+}
+
+const maxBatchWrite = 25
+
+func (s *Store) batchWriteItem(ctx context.Context, body []byte, who *events.DynamoDBUserIdentity) reply {
+	var in struct {
+		RequestItems map[string][]struct {
+			PutRequest    *struct{ Item map[string]json.RawMessage }
+			DeleteRequest *struct{ Key map[string]json.RawMessage }
+		}
+		ReturnConsumedCapacity      string
+		ReturnItemCollectionMetrics string
+	}
+	if err := decodeBody("BatchWriteItem", body, &in); err != nil {
+		return err.reply()
+	}
+	if err := checkCapacityParams(in.ReturnConsumedCapacity, in.ReturnItemCollectionMetrics); err != nil {
+		return err.reply()
+	}
+	if len(in.RequestItems) == 0 {
+		return validationError("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	names := make([]string, 0, len(in.RequestItems))
+	total := 0
+	for name, reqs := range in.RequestItems {
+		names = append(names, name)
+		if len(reqs) == 0 {
+			return validationError("1 validation error detected: Value '{%s=[]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]", name)
+		}
+		total += len(reqs)
+	}
+	if total > maxBatchWrite {
+		return validationError("Too many items requested for the BatchWriteItem call")
+	}
+	sort.Strings(names)
+	type write struct {
+		t    *table
+		item ditem // nil: a delete
+		key  ditem
+	}
+	var writes []write
+	seen := map[string]bool{}
+	for _, name := range names {
+		t, err := s.lookup(name)
+		if err != nil {
+			return err.reply()
+		}
+		for _, r := range in.RequestItems[name] {
+			var w write
+			w.t = t
+			switch {
+			case r.PutRequest != nil && r.DeleteRequest == nil:
+				it, err := decodeItem(r.PutRequest.Item)
+				if err == nil {
+					err = checkItem(t.data, it)
+				}
+				if err != nil {
+					return err.reply()
+				}
+				w.item, w.key = it, t.data.keyOf(it)
+			case r.DeleteRequest != nil && r.PutRequest == nil:
+				key, err := parseKey(t.data, r.DeleteRequest.Key)
+				if err != nil {
+					return err.reply()
+				}
+				w.key = key
+			default:
+				return validationError("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+			}
+			id := name + "\x00" + t.data.keyID(w.key)
+			if seen[id] {
+				return validationError("Provided list of item keys contains duplicates")
+			}
+			seen[id] = true
+			writes = append(writes, w)
+		}
+	}
+	if err := s.writeMu.lock(ctx, s.done); err != nil {
+		return gaveUp(err)
+	}
+	defer s.writeMu.Unlock()
+	capa := newCapacity(in.ReturnConsumedCapacity)
+	changes := make([]*change, 0, len(writes))
+	for _, w := range writes {
+		id := w.t.data.keyID(w.key)
+		c := &change{t: w.t, key: w.key, id: id, old: w.t.data.get(id), new: w.item}
+		capa.write(w.t.data, w.t.def.name(), c.old, c.new, false, 1)
+		changes = append(changes, c)
+	}
+	if err := s.commit(changes, who); err != nil {
+		return internalError(fmt.Errorf("BatchWriteItem: %w", err))
+	}
+	return output(map[string]any{"UnprocessedItems": map[string]any{}, "ConsumedCapacity": capa.reports()})
+}
+
+const (
+	maxTransactItems = 100
+	maxTransactBytes = 4 << 20
+)
+
+func (s *Store) transactWriteItems(ctx context.Context, body []byte, who *events.DynamoDBUserIdentity) reply {
+	var in struct {
+		TransactItems []struct {
+			Put, Update, Delete, ConditionCheck *singleInput
+		}
+		ClientRequestToken          *string
+		ReturnConsumedCapacity      string
+		ReturnItemCollectionMetrics string
+	}
+	if err := decodeBody("TransactWriteItems", body, &in); err != nil {
+		return err.reply()
+	}
+	if err := checkCapacityParams(in.ReturnConsumedCapacity, in.ReturnItemCollectionMetrics); err != nil {
+		return err.reply()
+	}
+	switch n := len(in.TransactItems); {
+	case n == 0:
+		return validationError("1 validation error detected: Value '[]' at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	case n > maxTransactItems:
+		return validationError("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to %d", maxTransactItems)
+	}
+	if tok := in.ClientRequestToken; tok != nil && (len(*tok) < 1 || len(*tok) > 36) {
+		return validationError("1 validation error detected: Value '%s' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36", *tok)
+	}
+	var ps []*prepared
+	var keyErrs []*apiError
+	seen := map[string]bool{}
+	for _, a := range in.TransactItems {
+		var op string
+		var one *singleInput
+		n := 0
+		for _, x := range []struct {
+			op string
+			in *singleInput
+		}{{"PutItem", a.Put}, {"UpdateItem", a.Update}, {"DeleteItem", a.Delete}, {"ConditionCheck", a.ConditionCheck}} {
+			if x.in != nil {
+				op, one = x.op, x.in
+				n++
+			}
+		}
+		if n != 1 {
+			return validationError("TransactItems can only contain one of Check, Put, Update or Delete")
+		}
+		if op == "ConditionCheck" && one.ConditionExpression == nil {
+			return validationError("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null")
+		}
+		p, err := s.prepare(op, one)
+		if err != nil {
+			return err.reply()
+		}
+		var keyErr *apiError
+		if op == "PutItem" {
+			k, other := p.checkPut()
+			if other != nil {
+				return other.reply()
+			}
+			keyErr = k
+		}
+		keyErrs = append(keyErrs, keyErr)
+		if keyErr == nil {
+			id := p.t.def.name() + "\x00" + p.t.data.keyID(p.key)
+			if seen[id] {
+				return validationError("Transaction request cannot include multiple operations on one item")
+			}
+			seen[id] = true
+		}
+		ps = append(ps, p)
+	}
+
+	var digest [32]byte
+	if in.ClientRequestToken != nil {
+		var canon map[string]json.RawMessage
+		_ = json.Unmarshal(body, &canon)
+		delete(canon, "ClientRequestToken")
+		delete(canon, "ReturnConsumedCapacity")
+		b, _ := json.Marshal(canon)
+		digest = sha256.Sum256(b)
 	}
 
 	if err := s.writeMu.lock(ctx, s.done); err != nil {
 		return gaveUp(err)
 	}
 	defer s.writeMu.Unlock()
-	for _, t := range ts {
-		if t == nil {
+	if in.ClientRequestToken != nil {
+		if prev, ok := s.tokens[*in.ClientRequestToken]; ok && s.opts.Now().Sub(prev.at) < idempotencyWindow {
+			if prev.digest != digest {
+				return errorReply(http.StatusBadRequest, "IdempotentParameterMismatchException", "The request uses the same client token as a previous, but non-identical request.")
+			}
+			return prev.reply
+		}
+	}
+
+	capa := newCapacity(in.ReturnConsumedCapacity)
+	changes := make([]*change, len(ps))
+	reasons := make([]map[string]any, len(ps))
+	cancelled := false
+	size := 0
+	for i, p := range ps {
+		reasons[i] = map[string]any{"Code": "None"}
+		if keyErrs[i] != nil {
+			reasons[i] = map[string]any{"Code": "ValidationError", "Message": keyErrs[i].msg}
+			cancelled = true
 			continue
 		}
-		old, err := s.image(t.def, t.key)
-		t.old, t.known = old, err == nil
-	}
-
-	rep = s.applyWrite(op, body, ts)
-
-	// minidyn's single-item writes and transactions change nothing when they
-	// fail; its batches may have applied a prefix, so look at those anyway.
-	if rep.ok() || op == "BatchWriteItem" {
-		for _, t := range ts {
-			if t == nil || !t.known {
-				continue
-			}
-			cur, err := s.image(t.def, t.key)
-			if err != nil {
-				s.log.Error("read item after write", "op", op, "table", t.def.name(), "err", err)
-				t.known = false
-				continue
-			}
-			t.new = cur
+		c, failed, err := p.evaluate()
+		if err != nil {
+			return err.reply()
 		}
-	} else {
-		for _, t := range ts {
-			if t != nil {
-				t.new = t.old
+		changes[i] = c
+		if failed {
+			cancelled = true
+			r := map[string]any{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+			if p.in.ReturnValuesOnConditionCheckFailure == "ALL_OLD" && c.old != nil {
+				r["Item"] = c.old
 			}
+			reasons[i] = r
+		}
+		if c.new != nil && !c.check {
+			size += c.new.size()
 		}
 	}
-
-	var changed []*target
-	seen := map[string]bool{}
-	for _, t := range ts {
-		if t != nil && !t.known && rep.ok() {
-			// minidyn took a write on an item it would not show us: it cannot
-			// be logged or streamed. Say so loudly rather than lose it quietly.
-			s.log.Error("write applied but not logged", "op", op, "table", t.def.name(), "key", t.id)
+	if size > maxTransactBytes {
+		return validationError("Transaction request cannot be larger than 4 MB")
+	}
+	if cancelled {
+		codes := make([]string, len(reasons))
+		for i, r := range reasons {
+			codes[i] = r["Code"].(string)
 		}
-		if t == nil || !t.known || seen[t.id] || sameItem(t.old, t.new) {
+		out := map[string]any{"__type": errNamespace + "TransactionCanceledException",
+			"message":             "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]",
+			"CancellationReasons": reasons}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return internalError(err)
+		}
+		return reply{status: http.StatusBadRequest, body: b}
+	}
+	var writes []*change
+	for i, c := range changes {
+		if c.check {
+			capa.read(ps[i].t.def.name(), nil, sizeOf(c.old), true, 2)
 			continue
 		}
-		seen[t.id] = true
-		changed = append(changed, t)
+		capa.write(c.t.data, c.t.def.name(), c.old, c.new, false, 2)
+		writes = append(writes, c)
 	}
-	for _, c := range changed {
-		// Updates can only be measured once applied; undo the whole request
-		// so that, as in DynamoDB, none of it happened.
-		if c.new != nil && itemSize(c.new) > maxItemSize {
-			s.revert(changed)
-			return validationError(errItemTooLarge)
-		}
-		if c.new != nil {
-			// An update may set an index key to a value the index refuses.
-			if rep := c.def.validIndexKeys(c.new); !rep.ok() {
-				s.revert(changed)
-				return rep
-			}
-		}
+	if err := s.commit(writes, who); err != nil {
+		return internalError(fmt.Errorf("TransactWriteItems: %w", err))
 	}
-	if err := s.commit(changed, who); err != nil {
-		s.revert(changed)
-		return internalError(fmt.Errorf("%s: %w", op, err))
-	}
-	s.maybeCompact()
-
-	if !rep.ok() {
-		if rep.errorType() == "TransactionCanceledException" {
-			rep = s.completeReasons(body, rep, ts)
-		}
-		return s.fillAllOld(op, rep, ts)
-	}
-	if op == "UpdateItem" && len(ts) == 1 && ts[0] != nil && ts[0].known {
-		out := map[string]attrs{}
-		if a := updateReturnValues(single.ReturnValues, ts[0].old, ts[0].new, updateActions(single.UpdateExpression, single.ExpressionAttributeNames)); a != nil {
-			out["Attributes"] = a
-		}
-		return okReply(out)
-	}
-	if op == "DeleteItem" && len(ts) == 1 && ts[0] != nil {
-		// minidyn never returns the deleted item.
-		out := map[string]attrs{}
-		if single.ReturnValues == "ALL_OLD" && ts[0].old != nil {
-			out["Attributes"] = ts[0].old
-		}
-		return okReply(out)
-	}
-	if op == "PutItem" && len(ts) == 1 && ts[0] != nil {
-		// minidyn answers every PutItem with the new item; DynamoDB returns
-		// nothing, or the old item for ReturnValues ALL_OLD.
-		out := map[string]attrs{}
-		if single.ReturnValues == "ALL_OLD" && ts[0].old != nil {
-			out["Attributes"] = ts[0].old
-		}
-		return okReply(out)
+	rep := output(map[string]any{"ConsumedCapacity": capa.reports()})
+	if in.ClientRequestToken != nil {
+		s.rememberToken(*in.ClientRequestToken, tokenEntry{digest: digest, at: s.opts.Now(), reply: output(map[string]any{})})
 	}
 	return rep
 }
 
-// image reads an item's current state from minidyn; nil when absent.
-func (s *Store) image(def tableDef, key attrs) (attrs, error) {
-	var out struct{ Item attrs }
-	in := map[string]any{"TableName": def.name(), "Key": key, "ConsistentRead": true}
-	if err := s.callJSON("GetItem", in, &out); err != nil {
-		return nil, err
+func sizeOf(it ditem) int {
+	if it == nil {
+		return 0
 	}
-	if len(out.Item) == 0 {
-		return nil, nil
-	}
-	return out.Item, nil
+	return it.size()
 }
 
-// revert puts the old images of changed items back, directly in minidyn.
-func (s *Store) revert(changed []*target) {
-	for _, c := range changed {
-		var err error
-		if c.old == nil {
-			err = s.callJSON("DeleteItem", map[string]any{"TableName": c.def.name(), "Key": c.key}, nil)
-		} else {
-			err = s.putOver(c.def, c.key, c.old)
-		}
-		if err != nil {
-			s.log.Error("revert rejected write", "table", c.def.name(), "err", err)
+// rememberToken keeps a ClientRequestToken for the idempotency window and
+// forgets those past it. The caller holds writeMu.
+func (s *Store) rememberToken(tok string, e tokenEntry) {
+	if s.tokens == nil {
+		s.tokens = map[string]tokenEntry{}
+	}
+	for k, old := range s.tokens {
+		if e.at.Sub(old.at) >= idempotencyWindow {
+			delete(s.tokens, k)
 		}
 	}
+	s.tokens[tok] = e
 }
 
-// commit makes changed items durable and then visible on their streams.
-// Only a logged change is streamed, so a consumer never sees a change that
-// a restart would undo.
-func (s *Store) commit(changed []*target, who *events.DynamoDBUserIdentity) error {
+// commit makes changed items durable, applies them, and then streams them.
+// Only a logged change is applied and streamed, so a consumer never sees a
+// change that a restart would undo. The caller holds writeMu.
+func (s *Store) commit(changes []*change, who *events.DynamoDBUserIdentity) error {
+	var changed []*change
+	for _, c := range changes {
+		if c.check || (c.old == nil && c.new == nil) || (c.old != nil && c.new != nil && c.old.equal(c.new)) {
+			continue
+		}
+		changed = append(changed, c)
+	}
 	if len(changed) == 0 {
 		return nil
 	}
 	recs := make([]logRecord, 0, len(changed))
 	for _, c := range changed {
 		if c.new != nil {
-			recs = append(recs, logRecord{Op: opPut, Table: c.def.name(), Item: c.new})
+			recs = append(recs, logRecord{Op: opPut, Table: c.t.def.name(), Item: c.new.raw()})
 		} else {
-			recs = append(recs, logRecord{Op: opDelete, Table: c.def.name(), Key: c.key})
+			recs = append(recs, logRecord{Op: opDelete, Table: c.t.def.name(), Key: c.key.raw()})
 		}
 	}
 	if err := s.logRecords(recs...); err != nil {
 		return err
 	}
+	for _, c := range changed {
+		if c.new != nil {
+			c.t.data.put(c.new)
+		} else {
+			c.t.data.delete(c.id)
+		}
+	}
 	now := s.opts.Now()
 	var order []*Stream
 	batches := map[*Stream][]events.DynamoDBEventRecord{}
 	for _, c := range changed {
-		if c.stream == nil {
+		st := c.t.stream
+		if st == nil {
 			continue
 		}
-		if batches[c.stream] == nil {
-			order = append(order, c.stream)
+		if batches[st] == nil {
+			order = append(order, st)
 		}
 		s.seq++
-		batches[c.stream] = append(batches[c.stream], s.streamRecord(c, now, who))
+		batches[st] = append(batches[st], s.streamRecord(st, c, now, who))
 	}
 	for _, st := range order {
 		st.append(batches[st])
 	}
+	s.maybeCompact()
 	return nil
 }
 
 // streamRecord builds the record DynamoDB Streams would carry for one
 // changed item, holding the images its view type asks for.
-func (s *Store) streamRecord(c *target, now time.Time, who *events.DynamoDBUserIdentity) events.DynamoDBEventRecord {
+func (s *Store) streamRecord(st *Stream, c *change, now time.Time, who *events.DynamoDBUserIdentity) events.DynamoDBEventRecord {
 	name := "MODIFY"
 	switch {
 	case c.old == nil:
@@ -373,21 +601,21 @@ func (s *Store) streamRecord(c *target, now time.Time, who *events.DynamoDBUserI
 	case c.new == nil:
 		name = "REMOVE"
 	}
-	view := c.stream.viewType
+	view := st.viewType
 	change := events.DynamoDBStreamRecord{
 		ApproximateCreationDateTime: events.SecondsEpochTime{Time: now},
 		Keys:                        eventImage(c.key),
 		SequenceNumber:              formatSeq(s.seq),
 		StreamViewType:              view,
 	}
-	size := itemSize(c.key)
+	size := c.key.size()
 	if (view == viewNewImage || view == viewNewAndOldImages) && c.new != nil {
 		change.NewImage = eventImage(c.new)
-		size += itemSize(c.new)
+		size += c.new.size()
 	}
 	if (view == viewOldImage || view == viewNewAndOldImages) && c.old != nil {
 		change.OldImage = eventImage(c.old)
-		size += itemSize(c.old)
+		size += c.old.size()
 	}
 	change.SizeBytes = int64(size)
 	rec := events.DynamoDBEventRecord{
@@ -397,7 +625,7 @@ func (s *Store) streamRecord(c *target, now time.Time, who *events.DynamoDBUserI
 		EventName:      name,
 		EventSource:    "aws:dynamodb",
 		EventVersion:   "1.1",
-		EventSourceArn: c.stream.arn,
+		EventSourceArn: st.arn,
 	}
 	if who != nil {
 		u := *who
@@ -407,99 +635,14 @@ func (s *Store) streamRecord(c *target, now time.Time, who *events.DynamoDBUserI
 }
 
 // eventImage converts an image to the Lambda event's attribute values.
-func eventImage(a attrs) map[string]events.DynamoDBAttributeValue {
-	out := make(map[string]events.DynamoDBAttributeValue, len(a))
-	for name, raw := range a {
-		var v events.DynamoDBAttributeValue
-		if err := json.Unmarshal(raw, &v); err != nil {
-			continue // minidyn writes an empty list or map as {}, which has no type to convert
-		}
-		out[name] = v
-	}
-	return out
-}
-
-// fillAllOld adds the item to a failed condition's error when the request
-// asked for it with ReturnValuesOnConditionCheckFailure ALL_OLD; minidyn
-// does it for UpdateItem only.
-func (s *Store) fillAllOld(op string, rep reply, ts []*target) reply {
-	var body map[string]json.RawMessage
-	if json.Unmarshal(rep.body, &body) != nil {
-		return rep
-	}
-	switch rep.errorType() {
-	case "ConditionalCheckFailedException":
-		if op == "TransactWriteItems" || len(ts) != 1 || ts[0] == nil || !ts[0].allOld || ts[0].old == nil || body["Item"] != nil {
-			return rep
-		}
-		body["Item"], _ = json.Marshal(ts[0].old)
-	case "TransactionCanceledException":
-		var reasons []map[string]json.RawMessage
-		if json.Unmarshal(body["CancellationReasons"], &reasons) != nil {
-			return rep
-		}
-		for i, r := range reasons {
-			var code string
-			_ = json.Unmarshal(r["Code"], &code)
-			if code != "ConditionalCheckFailed" || r["Item"] != nil || i >= len(ts) || ts[i] == nil || !ts[i].allOld || ts[i].old == nil {
-				continue
-			}
-			r["Item"], _ = json.Marshal(ts[i].old)
-		}
-		body["CancellationReasons"], _ = json.Marshal(reasons)
-	default:
-		return rep
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return rep
-	}
-	return reply{status: rep.status, body: b}
-}
-
-// completeReasons fills in the cancellation reasons minidyn leaves at None:
-// it stops at the first failed condition, while DynamoDB checks every
-// action and reports each one that failed. Each remaining condition is
-// checked alone, as a ConditionCheck on the same item, which writes
-// nothing.
-func (s *Store) completeReasons(body []byte, rep reply, ts []*target) reply {
-	var in struct {
-		TransactItems []map[string]map[string]json.RawMessage
-	}
-	var out map[string]json.RawMessage
-	var reasons []map[string]json.RawMessage
-	if json.Unmarshal(body, &in) != nil || json.Unmarshal(rep.body, &out) != nil || json.Unmarshal(out["CancellationReasons"], &reasons) != nil ||
-		len(reasons) != len(in.TransactItems) || len(ts) != len(in.TransactItems) {
-		return rep
-	}
-	for i, action := range in.TransactItems {
-		var code string
-		_ = json.Unmarshal(reasons[i]["Code"], &code)
-		if code != "None" || ts[i] == nil {
+func eventImage(it ditem) map[string]events.DynamoDBAttributeValue {
+	out := make(map[string]events.DynamoDBAttributeValue, len(it))
+	for name, v := range it {
+		var ev events.DynamoDBAttributeValue
+		if err := json.Unmarshal(v.appendJSON(nil), &ev); err != nil {
 			continue
 		}
-		for _, a := range action {
-			if a["ConditionExpression"] == nil {
-				continue
-			}
-			check := map[string]json.RawMessage{"ConditionExpression": a["ConditionExpression"]}
-			check["TableName"], _ = json.Marshal(ts[i].def.name())
-			check["Key"], _ = json.Marshal(ts[i].key)
-			for _, k := range []string{"ExpressionAttributeNames", "ExpressionAttributeValues"} {
-				if a[k] != nil {
-					check[k] = a[k]
-				}
-			}
-			b, _ := json.Marshal(map[string]any{"TransactItems": []any{map[string]any{"ConditionCheck": check}}})
-			if r := qualify(s.call("TransactWriteItems", b)); r.errorType() == "TransactionCanceledException" {
-				reasons[i] = map[string]json.RawMessage{"Code": json.RawMessage(`"ConditionalCheckFailed"`), "Message": json.RawMessage(`"The conditional request failed"`)}
-			}
-		}
+		out[name] = ev
 	}
-	out["CancellationReasons"], _ = json.Marshal(reasons)
-	b, err := json.Marshal(out)
-	if err != nil {
-		return rep
-	}
-	return reply{status: rep.status, body: b}
+	return out
 }
