@@ -44,7 +44,7 @@ func TestAssignmentPossible(t *testing.T) {
 		new           bool
 		want          bool
 	}{
-		{after: Queued, new: true, want: true},      // a new conversation
+		{after: Queued, new: true, want: true},       // a new conversation
 		{before: Waiting, after: Queued, want: true}, // requeued
 		{before: Active, after: Queued, want: true},  // unassigned
 		{before: Active, after: Waiting, want: true}, // parked: capacity freed
