@@ -185,28 +185,28 @@ var want = map[string][]grant{
 	// Disconnect: Connection, RemoveConnection.
 	"DisconnectFunction": {{"ConnectionsTable", "", "GetItem"}, {"ConnectionsTable", "", "DeleteItem"},
 		{"CustomersTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"}},
-	// hello (Agent, AgentConversations, Customer, Conversation, Messages),
-	// send (Apply with create and message, the duplicate's GetItem,
-	// Parties, assignment, QueuePosition, AverageWait), history, typing,
-	// read (MarkRead), and forgetting gone connections.
+	// hello (Agent, AgentConversations, Customer, Conversation and the last
+	// closed one, Messages), send (the widget and workstream, Apply with
+	// create and message, the duplicate's marker and message, Parties),
+	// history, typing, read (MarkRead), and forgetting gone connections.
+	// Assignment is the stream's (Notify), not the send's.
 	"MessageFunction": {{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "PutItem"}, {"ConversationsTable", "", "UpdateItem"},
-		{"ConversationsTable", "byAgent", "Query"}, {"ConversationsTable", "queue", "Query"},
+		{"ConversationsTable", "byAgent", "Query"},
 		{"MessagesTable", "", "GetItem"}, {"MessagesTable", "", "PutItem"}, {"MessagesTable", "", "Query"},
 		{"CustomersTable", "", "GetItem"}, {"CustomersTable", "", "UpdateItem"}, {"CustomersTable", "", "BatchGetItem"},
-		{"AgentsTable", "", "GetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "", "BatchGetItem"}, {"AgentsTable", "online", "Query"},
+		{"AgentsTable", "", "GetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "", "BatchGetItem"},
 		{"ConnectionsTable", "", "GetItem"}, {"ConnectionsTable", "", "DeleteItem"},
-		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"}},
-	// park: the move (Conversation, Apply with capacity), then assignAll.
-	"ParkFunction": {{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
-		{"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
-		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"}},
+		{"SettingsTable", "", "GetItem"}},
+	// park: the move (Conversation, Apply with capacity); the stream gives
+	// the freed capacity to the queue.
+	"ParkFunction": {{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"}},
 	// pickup: Conversation, Agent, Apply with capacity.
 	"PickupFunction": {{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"},
 		{"AgentsTable", "", "GetItem"}, {"AgentsTable", "", "UpdateItem"}},
-	// close: the move (with the customer's open pointer), then assignAll.
-	"CloseFunction": {{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
-		{"CustomersTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
-		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"}},
+	// close: the move (with the customer's open pointer); the stream gives
+	// freed capacity to the queue.
+	"CloseFunction": {{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"},
+		{"CustomersTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"}},
 	// presence: SetPresence, then assignAll.
 	"PresenceFunction": {{"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
 		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
@@ -214,11 +214,14 @@ var want = map[string][]grant{
 	// Default: no table at all.
 	"DefaultFunction": nil,
 	// Notify: Notified, Parties, the assigned conversation's Messages,
-	// MarkNotified, forgetting gone connections; for an unreachable agent,
-	// Unassign (Conversation, the workstream, Apply) and the assignment.
+	// MarkNotified, forgetting gone connections; assigning the queue after
+	// a new or requeued conversation or freed capacity (the workstream,
+	// Queue, OnlineAgents, Apply, a lost race's re-read, RecordWait; for a
+	// live customer still waiting, Customer, QueuePosition, AverageWait);
+	// for an unreachable agent, Unassign.
 	"NotifyFunction": {{"MessagesTable", "", "GetItem"}, {"MessagesTable", "", "PutItem"}, {"MessagesTable", "", "Query"},
 		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
-		{"CustomersTable", "", "BatchGetItem"}, {"CustomersTable", "", "UpdateItem"},
+		{"CustomersTable", "", "GetItem"}, {"CustomersTable", "", "BatchGetItem"}, {"CustomersTable", "", "UpdateItem"},
 		{"AgentsTable", "", "BatchGetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
 		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"},
 		{"ConnectionsTable", "", "GetItem"}, {"ConnectionsTable", "", "DeleteItem"}},

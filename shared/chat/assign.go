@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -29,18 +30,17 @@ type agents struct {
 	read bool
 }
 
-func (s *Service) refresh(ctx context.Context, pool *agents) bool {
+func (s *Service) refresh(ctx context.Context, pool *agents) error {
 	list, err := s.store.OnlineAgents(ctx)
 	if err != nil {
-		s.logger(ctx).ErrorContext(ctx, "list online agents", "error", err.Error())
-		return false
+		return fmt.Errorf("list online agents: %w", err)
 	}
 	pool.list, pool.read = list, true
-	return true
+	return nil
 }
 
 // assignAll offers every workstream's queue to the available agents: after
-// capacity frees up, an agent becomes available, or hours may have opened.
+// an agent becomes available (its record has no stream to say so).
 func (s *Service) assignAll(ctx context.Context) Result {
 	wss, err := s.all.get(ctx, struct{}{})
 	if err != nil {
@@ -49,9 +49,55 @@ func (s *Service) assignAll(ctx context.Context) Result {
 	}
 	var pool agents
 	for _, ws := range wss {
-		s.assignWorkstream(ctx, ws, &pool)
+		if _, _, err := s.assignWorkstream(ctx, ws, &pool); err != nil {
+			s.logger(ctx).WarnContext(ctx, "assignment cut short; the sweep will go on", "workstream", ws.ID, "error", err.Error())
+		}
 	}
 	return Result{}
+}
+
+// AssignQueue assigns a workstream's queue after a conversation changed in
+// a way that may allow it (conversation.AssignmentPossible): it entered the
+// queue or freed capacity. The conversations stream calls it for every such
+// change, and retries it when it fails, so no change that could assign a
+// conversation is lost. The live conversations among newlyQueued that are
+// still waiting afterwards are told where they stand.
+func (s *Service) AssignQueue(ctx context.Context, workstream string, newlyQueued []*conversation.Conversation) (Result, error) {
+	ws, err := s.workstreams.get(ctx, workstream)
+	if err != nil {
+		return Result{}, err
+	}
+	var pool agents
+	seen, assigned, err := s.assignWorkstream(ctx, ws, &pool)
+	if err != nil {
+		return Result{}, err
+	}
+	var out Result
+	for _, c := range newlyQueued {
+		if slices.Contains(assigned, c.ID) {
+			continue
+		}
+		// The queue index may not show c yet (a global index is eventually
+		// consistent): offer c itself when the pass did not see it.
+		if !slices.Contains(seen, c.ID) && pool.read {
+			if open, err := ws.Hours.Open(s.now()); err == nil && open {
+				if fresh, err := s.store.Conversation(ctx, c.ID); err == nil && fresh.Status == conversation.Queued {
+					if ok, _ := s.assignOne(ctx, ws, fresh, &pool); ok {
+						continue
+					}
+				}
+			}
+		}
+		if ws.Mode != conversation.Live {
+			continue // persistent chats never get queue messages
+		}
+		cust, err := s.store.Customer(ctx, c.Widget, c.Customer.ID)
+		if err != nil {
+			return out, err
+		}
+		out.Out = append(out.Out, s.informQueued(ctx, ws, c, cust.ConnectionIDs)...)
+	}
+	return out, nil
 }
 
 // assignWorkstream assigns ws's queued conversations, oldest first, to
@@ -61,19 +107,24 @@ func (s *Service) assignAll(ctx context.Context) Result {
 // the agent's capacity, so racing assigners never give a conversation two
 // agents or an agent more than its capacity; a lost race is retried, never
 // given up on while an agent has room. It returns the ids it saw queued
-// and those it assigned.
-func (s *Service) assignWorkstream(ctx context.Context, ws conversation.Workstream, pool *agents) (seen, assigned []string) {
+// and those it assigned; an error when it could not finish (the store
+// failed, or the deadline came), so that a caller that can retry does.
+func (s *Service) assignWorkstream(ctx context.Context, ws conversation.Workstream, pool *agents) (seen, assigned []string, err error) {
 	if open, err := ws.Hours.Open(s.now()); err != nil || !open {
-		return nil, nil
+		return nil, nil, nil
 	}
 	for range maxQueuePages {
 		queue, err := s.store.Queue(ctx, ws.ID, queueBatch)
 		if err != nil {
-			s.logger(ctx).ErrorContext(ctx, "read queue", "workstream", ws.ID, "error", err.Error())
-			return seen, assigned
+			return seen, assigned, fmt.Errorf("read queue %s: %w", ws.ID, err)
 		}
-		if len(queue) == 0 || (!pool.read && !s.refresh(ctx, pool)) {
-			return seen, assigned
+		if len(queue) == 0 {
+			return seen, assigned, nil
+		}
+		if !pool.read {
+			if err := s.refresh(ctx, pool); err != nil {
+				return seen, assigned, err
+			}
 		}
 		before := len(assigned)
 		// Every send of a rush of new customers runs a pass like this one:
@@ -82,14 +133,14 @@ func (s *Service) assignWorkstream(ctx context.Context, ws conversation.Workstre
 		// next), while the page is still the oldest there are.
 		start := rand.N(len(queue))
 		for i := range queue {
-			if ctx.Err() != nil {
-				return seen, assigned
+			if err := ctx.Err(); err != nil {
+				return seen, assigned, fmt.Errorf("assign %s: %w", ws.ID, err)
 			}
 			c := queue[(start+i)%len(queue)]
 			seen = append(seen, c.ID)
 			ok, full := s.assignOne(ctx, ws, c, pool)
 			if full {
-				return seen, assigned
+				return seen, assigned, nil
 			}
 			if ok {
 				assigned = append(assigned, c.ID)
@@ -98,10 +149,10 @@ func (s *Service) assignWorkstream(ctx context.Context, ws conversation.Workstre
 		// A short page was the whole queue; a page where nothing could be
 		// assigned will not change by reading it again.
 		if len(queue) < queueBatch || len(assigned) == before {
-			return seen, assigned
+			return seen, assigned, ctx.Err()
 		}
 	}
-	return seen, assigned
+	return seen, assigned, nil
 }
 
 // assignOne tries to give c to the best available agent. full is true when
@@ -134,7 +185,8 @@ func (s *Service) assignOne(ctx context.Context, ws conversation.Workstream, c *
 			return true, false
 		case errors.Is(err, conversation.ErrNoCapacity):
 			// Our view of the agent was stale: read again and re-pick.
-			if !s.refresh(ctx, pool) {
+			if err := s.refresh(ctx, pool); err != nil {
+				log.ErrorContext(ctx, "assign", "conversationId", c.ID, "error", err.Error())
 				return false, false
 			}
 		case errors.Is(err, conversation.ErrStale):
@@ -170,31 +222,6 @@ func pause(ctx context.Context, attempt int) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// assignAndInform offers a conversation that is in the queue (new,
-// requeued, or still waiting) to the agents, with the rest of its
-// workstream's queue; when inform is set and it is a live chat still
-// waiting, it tells its customer where they stand.
-func (s *Service) assignAndInform(ctx context.Context, ws conversation.Workstream, c *conversation.Conversation, customerConns []string, inform bool) Result {
-	var pool agents
-	seen, assigned := s.assignWorkstream(ctx, ws, &pool)
-	if slices.Contains(assigned, c.ID) {
-		return Result{}
-	}
-	// The queue index may not show c yet (a global index is eventually
-	// consistent): offer c itself when the pass did not see it.
-	if !slices.Contains(seen, c.ID) && pool.read {
-		if open, err := ws.Hours.Open(s.now()); err == nil && open {
-			if ok, _ := s.assignOne(ctx, ws, c, &pool); ok {
-				return Result{}
-			}
-		}
-	}
-	if !inform || ws.Mode != conversation.Live {
-		return Result{} // persistent chats never get queue messages
-	}
-	return Result{Out: s.informQueued(ctx, ws, c, customerConns)}
 }
 
 // informQueued is a live chat's queue position and average wait for its

@@ -17,10 +17,10 @@ import (
 	"github.com/parley-chat/parley/shared/wire"
 )
 
-// The reply comes first, then the other connections' frames, then the
-// follow-up: a first message is acknowledged, its conversation assigned to
-// the available agent, and delivered to the customer's other device.
-func TestSendRepliesThenDeliversThenAssigns(t *testing.T) {
+// The reply comes first, then the other connections' frames; nothing is
+// done behind the reply: assigning the new conversation is the stream's
+// (AssignQueue), which the send's deadline cannot cut short.
+func TestSendRepliesThenDeliversAndTheStreamAssigns(t *testing.T) {
 	w := newWorld(t)
 	bob := w.connect("bob", "")
 	alice := w.connect("alice", "persistent")
@@ -35,29 +35,30 @@ func TestSendRepliesThenDeliversThenAssigns(t *testing.T) {
 	if !ok || ack.Message == nil || ack.Message.Seq != 1 || ack.Conversation.Status != "queued" {
 		t.Fatalf("Send reply = %#v; want an ack of seq 1 in a queued conversation", res.Reply)
 	}
-	if len(res.Out) != 1 || !slices.Equal(res.Out[0].ConnectionIDs, []string{phone.ConnectionID}) || res.Then == nil {
-		t.Fatalf("Send result: out %+v, then %v; want the message for the other device, then the assignment", res.Out, res.Then != nil)
-	}
-	if got := w.conversation(ack.Conversation.ID); got.Status != conversation.Queued {
-		t.Fatalf("before the follow-up the conversation is %s; want queued (nothing is done behind the reply)", got.Status)
+	if len(res.Out) != 1 || !slices.Equal(res.Out[0].ConnectionIDs, []string{phone.ConnectionID}) || res.Then != nil {
+		t.Fatalf("Send result: out %+v, then %v; want the message for the other device, nothing after", res.Out, res.Then != nil)
 	}
 	if err := w.svc.Deliver(w.ctx, alice.ConnectionID, res); err != nil {
 		t.Fatal(err)
 	}
+	if got := w.conversation(ack.Conversation.ID); got.Status != conversation.Queued {
+		t.Fatalf("after the send the conversation is %s; want queued until the stream", got.Status)
+	}
+	w.settle()
 	if got := w.conversation(ack.Conversation.ID); got.Status != conversation.Active || got.Agent == nil || got.Agent.ID != "bob" {
-		t.Errorf("after Deliver: %s with %+v; want active with bob", got.Status, got.Agent)
+		t.Errorf("after the stream: %s with %+v; want active with bob", got.Status, got.Agent)
 	}
 	if a := w.agent("bob"); a.Used != 1 {
 		t.Errorf("bob uses %d; want 1", a.Used)
 	}
-	if f := w.push.to(alice.ConnectionID); len(f) != 1 || f[0]["requestId"] != "r1" {
-		t.Errorf("alice got %v; want her ack", f)
+	if f := w.push.to(alice.ConnectionID); len(f) < 1 || f[0]["requestId"] != "r1" {
+		t.Errorf("alice got %v; want her ack first", f)
 	}
 	if f := w.push.of(phone.ConnectionID, "message"); len(f) != 1 {
 		t.Errorf("alice's phone got %v; want the message", w.push.to(phone.ConnectionID))
 	}
-	if f := w.push.to(bob.ConnectionID); len(f) != 0 {
-		t.Errorf("bob got %v from the send itself; the stream tells him of the assignment", f)
+	if f := w.push.of(bob.ConnectionID, "conversation"); len(f) != 1 || f[0]["messages"] == nil {
+		t.Errorf("bob got %v; want the assignment, with its messages", w.push.to(bob.ConnectionID))
 	}
 }
 
@@ -208,12 +209,19 @@ func TestParkHandsFreedCapacityToTheQueue(t *testing.T) {
 // forgotten, not a failure.
 func TestNotifyIsStrict(t *testing.T) {
 	w := newWorld(t)
+	w.manual = true
 	bob := w.connect("bob", "")
 	alice := w.connect("alice", "persistent")
 	id := idOf(w.ok(alice, `{"action":"send","clientMessageId":"m1","text":"hello"}`))
-	after := w.conversation(id)
-	before := after.Clone()
-	before.Status, before.Agent, before.Version = conversation.Queued, nil, after.Version-1
+	w.stream.take() // the new conversation, assigned here by hand:
+	if res, err := w.svc.AssignQueue(w.ctx, "support-persistent", nil); err != nil || len(res.Out) != 0 {
+		t.Fatalf("AssignQueue = %+v, %v", res, err)
+	}
+	changes := w.stream.take()
+	if len(changes) != 1 || changes[0][1].Status != conversation.Active {
+		t.Fatalf("assignment wrote %v; want the one queued → active change", changes)
+	}
+	before, after := changes[0][0], changes[0][1]
 
 	failing := &failingPusher{pusher: w.push, fail: bob.ConnectionID}
 	svc := chat.New(w.st, failing, chat.Options{Log: slog.New(slog.DiscardHandler)})
@@ -437,7 +445,7 @@ func TestAgentSessionIsCutBySize(t *testing.T) {
 	if err := w.st.PutAgentDefaults(w.ctx, conversation.AgentDefaults{Capacity: 400}, false); err != nil {
 		t.Fatal(err)
 	}
-	w.svc = chat.New(w.st, w.push, chat.Options{Now: w.clock.now, Log: slog.New(slog.DiscardHandler)}) // no cached defaults
+	w.svc = chat.New(w.stream, w.push, chat.Options{Now: w.clock.now, Log: slog.New(slog.DiscardHandler)}) // no cached defaults
 	bob := w.connect("bob", "")
 	preview := strings.Repeat("😀", conversation.PreviewRunes)
 	const n = 220 // about 900 bytes each in a session: well over 128 KiB
@@ -556,25 +564,17 @@ func TestGhostAgentLosesTheAssignment(t *testing.T) {
 
 	alice := w.connect("alice", "persistent")
 	id := idOf(w.ok(alice, `{"action":"send","clientMessageId":"a1","text":"hello"}`))
-	after := w.conversation(id)
-	if after.Status != conversation.Active || after.Agent.ID != "ghost" {
-		t.Fatalf("assigned to %+v (%s); want the ghost, which looks online", after.Agent, after.Status)
-	}
-	w.connect("carol", "") // online, with nothing to do yet
-	before := after.Clone()
-	before.Status, before.Agent, before.Version = conversation.Queued, nil, after.Version-1
-	res, err := w.svc.Notify(w.ctx, before, after)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.svc.Deliver(w.ctx, "", res); err != nil {
-		t.Fatal(err)
-	}
-	got := w.conversation(id)
-	if got.Status != conversation.Active || got.Agent == nil || got.Agent.ID != "carol" {
-		t.Errorf("after the ghost's connections were found gone: %s with %+v; want active with carol", got.Status, got.Agent)
+	// The stream assigned it to the ghost, which looked online; telling it
+	// so found every connection gone: offline, and the conversation back in
+	// the queue.
+	if got := w.conversation(id); got.Status != conversation.Queued || got.Agent != nil {
+		t.Fatalf("after the assignment to the ghost was told: %s with %+v; want queued again", got.Status, got.Agent)
 	}
 	if g := w.agent("ghost"); g.CurrentPresence() != conversation.Offline || g.Used != 0 {
 		t.Errorf("ghost: %s using %d; want offline using 0", g.CurrentPresence(), g.Used)
+	}
+	w.connect("carol", "") // an agent who is there
+	if got := w.conversation(id); got.Status != conversation.Active || got.Agent == nil || got.Agent.ID != "carol" {
+		t.Errorf("after carol connected: %s with %+v; want active with carol", got.Status, got.Agent)
 	}
 }

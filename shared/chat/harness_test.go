@@ -81,15 +81,99 @@ type counting struct {
 }
 
 // world is a service over the real store on a real DynamoDB-compatible
-// server, seeded as the local stack seeds it.
+// server, seeded as the local stack seeds it. Its conversations stream is
+// the one thing run in-process: every change the service writes is handed,
+// in order, to what route.Notify hands a stream record to (Notify, then
+// AssignQueue where an assignment may have become possible); the real
+// stream and its runner are the local stack's, tested there.
 type world struct {
-	t     *testing.T
-	ctx   context.Context
-	st    *store.Store
-	push  *pusher
-	svc   *chat.Service
-	clock *clock
-	conns atomic.Int64
+	t      *testing.T
+	ctx    context.Context
+	st     *store.Store
+	stream *streamed
+	push   *pusher
+	svc    *chat.Service
+	clock  *clock
+	conns  atomic.Int64
+	manual bool // settle only when the test says so
+}
+
+// streamed is the real store, noting each conversation change it commits
+// with the state before it, as the stream's records do.
+type streamed struct {
+	*store.Store
+	mu      sync.Mutex
+	changes [][2]*conversation.Conversation // before (nil for a new one), after
+}
+
+func (s *streamed) Apply(ctx context.Context, ch conversation.Change) error {
+	var before *conversation.Conversation
+	if !ch.Create {
+		var err error
+		if before, err = s.Store.Conversation(ctx, ch.Conversation.ID); err != nil {
+			return err
+		}
+	}
+	if err := s.Store.Apply(ctx, ch); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.changes = append(s.changes, [2]*conversation.Conversation{before, ch.Conversation.Clone()})
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *streamed) take() [][2]*conversation.Conversation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.changes
+	s.changes = nil
+	return out
+}
+
+// settle runs the stream over every change written so far, and over what
+// that writes in turn, until nothing is left.
+func (w *world) settle() {
+	w.t.Helper()
+	for range 100 {
+		changes := w.stream.take()
+		if len(changes) == 0 {
+			return
+		}
+		var order []string
+		queued := map[string][]*conversation.Conversation{}
+		for _, ch := range changes {
+			before, after := ch[0], ch[1]
+			if before != nil {
+				res, err := w.svc.Notify(w.ctx, before, after)
+				if err != nil {
+					w.t.Fatalf("Notify(%s → %s) = %v", before.Status, after.Status, err)
+				}
+				if err := w.svc.Deliver(w.ctx, "", res); err != nil {
+					w.t.Fatalf("deliver the notification of %s → %s: %v", before.Status, after.Status, err)
+				}
+			}
+			if conversation.AssignmentPossible(before, after) {
+				if _, ok := queued[after.Workstream]; !ok {
+					order = append(order, after.Workstream)
+					queued[after.Workstream] = nil
+				}
+				if after.Status == conversation.Queued {
+					queued[after.Workstream] = append(queued[after.Workstream], after)
+				}
+			}
+		}
+		for _, ws := range order {
+			res, err := w.svc.AssignQueue(w.ctx, ws, queued[ws])
+			if err != nil {
+				w.t.Fatalf("AssignQueue(%s) = %v", ws, err)
+			}
+			if err := w.svc.Deliver(w.ctx, "", res); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+	}
+	w.t.Fatal("the stream never settled")
 }
 
 type clock struct {
@@ -103,7 +187,8 @@ func newWorld(t *testing.T) *world {
 	db, tables := localtest.DynamoDB(t)
 	w := &world{t: t, ctx: t.Context(), push: newPusher(), clock: &clock{at: time.Now()}}
 	w.st = store.New(db, tables, store.WithClock(w.clock.now))
-	w.svc = chat.New(w.st, w.push, chat.Options{Now: w.clock.now, Log: slog.New(slog.DiscardHandler)})
+	w.stream = &streamed{Store: w.st}
+	w.svc = chat.New(w.stream, w.push, chat.Options{Now: w.clock.now, Log: slog.New(slog.DiscardHandler)})
 	if err := w.st.PutAgentDefaults(w.ctx, conversation.AgentDefaults{Capacity: 3}, true); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +230,9 @@ func (w *world) connect(id, widget string) chat.Caller {
 	if err := w.svc.Deliver(w.ctx, "", res); err != nil {
 		w.t.Fatal(err)
 	}
+	if !w.manual {
+		w.settle()
+	}
 	return c
 }
 
@@ -163,6 +251,9 @@ func (w *world) do(c chat.Caller, frame string) map[string]any {
 	before := len(w.push.to(c.ConnectionID))
 	if err := w.svc.Deliver(w.ctx, c.ConnectionID, res); err != nil {
 		w.t.Fatalf("Deliver(%s) = %v", frame, err)
+	}
+	if !w.manual {
+		w.settle()
 	}
 	got := w.push.to(c.ConnectionID)
 	if len(got) <= before {

@@ -47,7 +47,9 @@ func (s *Service) Park(ctx context.Context, c Caller, id wire.RequestID, p *wire
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Reply: &wire.Ack{RequestID: id, Conversation: wire.ConversationOf(conv)}}.then(s.thenAssignAll), nil
+	// The freed capacity goes to the queue through the conversations stream
+	// (AssignQueue).
+	return Result{Reply: &wire.Ack{RequestID: id, Conversation: wire.ConversationOf(conv)}}, nil
 }
 
 // Pickup takes a waiting or returned conversation back to active, if the
@@ -72,7 +74,7 @@ func (s *Service) Pickup(ctx context.Context, c Caller, id wire.RequestID, p *wi
 
 // Close ends a conversation; persistent ones only by their agent.
 func (s *Service) Close(ctx context.Context, c Caller, id wire.RequestID, cl *wire.Close) (Result, error) {
-	conv, ch, err := s.move(ctx, c, cl.ConversationID, "close", func(conv *conversation.Conversation, now time.Time) (conversation.Change, error) {
+	conv, _, err := s.move(ctx, c, cl.ConversationID, "close", func(conv *conversation.Conversation, now time.Time) (conversation.Change, error) {
 		freed, err := conv.Close(c.Participant, now)
 		switch {
 		case errors.Is(err, conversation.ErrNotAllowed) && conv.Mode == conversation.Persistent:
@@ -85,11 +87,8 @@ func (s *Service) Close(ctx context.Context, c Caller, id wire.RequestID, cl *wi
 	if err != nil {
 		return Result{}, err
 	}
-	out := Result{Reply: &wire.Ack{RequestID: id, Conversation: wire.ConversationOf(conv)}}
-	if !ch.Capacity.None() {
-		out = out.then(s.thenAssignAll)
-	}
-	return out, nil
+	// Freed capacity goes to the queue through the conversations stream.
+	return Result{Reply: &wire.Ack{RequestID: id, Conversation: wire.ConversationOf(conv)}}, nil
 }
 
 // Presence sets an agent available or away; going available pulls queued
@@ -101,6 +100,8 @@ func (s *Service) Presence(ctx context.Context, c Caller, id wire.RequestID, p *
 	}
 	s.logger(ctx).InfoContext(ctx, "presence set", "presence", p.Status)
 	out := Result{Reply: &wire.Ack{RequestID: id, Agent: ptr(wire.AgentStateOf(ag))}}
+	// An agent's record has no stream: its becoming available offers it
+	// the queues here (and the sweep goes on where this is cut short).
 	if p.Status == conversation.Available {
 		out = out.then(s.thenAssignAll)
 	}

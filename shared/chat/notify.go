@@ -128,6 +128,8 @@ func (s *Service) unassign(ctx context.Context, id string) Result {
 	}
 	log.InfoContext(ctx, "conversation requeued from an unreachable agent", "conversationId", id)
 	var pool agents
-	s.assignWorkstream(ctx, ws, &pool)
+	if _, _, err := s.assignWorkstream(ctx, ws, &pool); err != nil {
+		log.WarnContext(ctx, "assignment cut short", "workstream", ws.ID, "error", err.Error())
+	}
 	return Result{}
 }

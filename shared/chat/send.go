@@ -44,16 +44,9 @@ func (s *Service) Send(ctx context.Context, c Caller, id wire.RequestID, m *wire
 	if agent != nil && conv.Agent != nil {
 		out.Out = append(out.Out, toAgent(*conv.Agent, agent.ConnectionIDs, c.ConnectionID, event))
 	}
-	// A conversation that is (again) in the queue is offered to the agents
-	// now: new, requeued, or still waiting for one while the hours are open.
-	// A live customer who just (re)entered the queue is told where they
-	// stand if no agent takes it at once.
-	if conv.Status == conversation.Queued {
-		ws, inform := res.ws, res.created || res.requeued
-		return out.then(func(ctx context.Context) (Result, error) {
-			return s.assignAndInform(ctx, ws, conv, cust.ConnectionIDs, inform), nil
-		}), nil
-	}
+	// A conversation that entered the queue is offered to the agents by the
+	// conversations stream (route.Notify, AssignQueue), which retries until
+	// it is done: a send's own deadline never leaves it unassigned.
 	return out, nil
 }
 
@@ -62,7 +55,6 @@ type sent struct {
 	m         conversation.Message
 	ws        conversation.Workstream
 	created   bool
-	requeued  bool // a waiting conversation went back to the queue
 	duplicate bool
 }
 
@@ -114,7 +106,6 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 
 	prev := conv.Version
 	eff, err := conv.Send(c.Participant, res.ws, now)
-	res.requeued = eff.Requeued
 	if err != nil {
 		if errors.Is(err, conversation.ErrConflict) && c.Role == conversation.AgentRole {
 			return res, wire.Public(fmt.Sprintf("conversation is %s; pick it up first", conv.Status), err)
@@ -131,7 +122,7 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 	err = s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m, Read: &read})
 	var dup *conversation.DuplicateError
 	if errors.As(err, &dup) {
-		res.m, res.duplicate, res.created, res.requeued = dup.Message, true, false, false
+		res.m, res.duplicate, res.created = dup.Message, true, false
 		res.c, err = s.store.Conversation(ctx, dup.Message.ConversationID)
 		return res, err
 	}

@@ -39,8 +39,11 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, Result, error) {
 	var pool agents
 	for _, ws := range wss {
 		byID[ws.ID] = ws
-		_, assigned := s.assignWorkstream(ctx, ws, &pool)
+		_, assigned, err := s.assignWorkstream(ctx, ws, &pool)
 		rep.Assigned += len(assigned)
+		if err != nil {
+			return rep, Result{}, err
+		}
 	}
 	var out Result
 	var errs []error
@@ -65,8 +68,11 @@ func (s *Service) assignAgain(ctx context.Context, wss map[string]conversation.W
 	var pool agents
 	n := 0
 	for _, ws := range wss {
-		_, assigned := s.assignWorkstream(ctx, ws, &pool)
+		_, assigned, err := s.assignWorkstream(ctx, ws, &pool)
 		n += len(assigned)
+		if err != nil {
+			s.logger(ctx).WarnContext(ctx, "assignment cut short", "workstream", ws.ID, "error", err.Error())
+		}
 	}
 	return n
 }

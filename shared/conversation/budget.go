@@ -44,9 +44,13 @@ func (b *Bucket) Take(l Limit, now time.Time) (ok bool, wait time.Duration) {
 		tokens = min(l.Burst, b.Tokens+now.Sub(b.At).Seconds()*l.Rate)
 	}
 	if tokens < 1 {
-		return false, time.Duration((1 - tokens) / l.Rate * float64(time.Second))
+		// Rounded up to the millisecond clients are told, so that one who
+		// waits that long is served.
+		wait := time.Duration((1 - tokens) / l.Rate * float64(time.Second))
+		return false, (wait + time.Millisecond - 1).Truncate(time.Millisecond)
 	}
-	b.Tokens, b.At = tokens-1, now
+	// Kept to the microsecond, as the store keeps it.
+	b.Tokens, b.At = tokens-1, now.Truncate(time.Microsecond)
 	return true, 0
 }
 

@@ -16,3 +16,13 @@ func SortQueue(cs []*Conversation) {
 		return cmp.Compare(a.ID, b.ID)
 	})
 }
+
+// AssignmentPossible reports whether a conversation going from before to
+// after may let a queued conversation be assigned: it entered the queue
+// (before is nil for a new one), or its agent got capacity back.
+func AssignmentPossible(before, after *Conversation) bool {
+	if after.Status == Queued && (before == nil || before.Status != Queued) {
+		return true
+	}
+	return before != nil && before.HoldsCapacity() && !after.HoldsCapacity()
+}

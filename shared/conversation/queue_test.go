@@ -37,3 +37,31 @@ func TestSortQueue(t *testing.T) {
 		t.Errorf("SortQueue(same instant, two zones) = %q first; want %q", cs[0].ID, "a")
 	}
 }
+
+func TestAssignmentPossible(t *testing.T) {
+	for _, tt := range []struct {
+		before, after Status
+		new           bool
+		want          bool
+	}{
+		{after: Queued, new: true, want: true},       // a new conversation
+		{before: Waiting, after: Queued, want: true}, // requeued
+		{before: Active, after: Queued, want: true},  // unassigned
+		{before: Active, after: Waiting, want: true}, // parked: capacity freed
+		{before: Active, after: Closed, want: true},  // closed: capacity freed
+		{before: Queued, after: Queued},              // a message into the queue
+		{before: Queued, after: Active},              // assigned
+		{before: Waiting, after: Returned},
+		{before: Returned, after: Active},
+		{before: Waiting, after: Closed},
+	} {
+		after := fixture(Persistent, tt.after)
+		var before *Conversation
+		if !tt.new {
+			before = fixture(Persistent, tt.before)
+		}
+		if got := AssignmentPossible(before, after); got != tt.want {
+			t.Errorf("AssignmentPossible(%s → %s, new %v) = %v; want %v", tt.before, tt.after, tt.new, got, tt.want)
+		}
+	}
+}

@@ -98,11 +98,14 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 		add(kMessage, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.t.Messages, Item: mi, ConditionExpression: aws.String("attribute_not_exists(seq)"),
 		}})
-		marker := messageItem(*m)
-		marker["conversationId"] = str(idempotencyKey(m))
-		marker["seq"] = num(0)
-		marker["messageSeq"] = num(m.Seq)
-		marker["messageConversationId"] = str(m.ConversationID)
+		// The marker only points at the message: a copy of a long message
+		// would cost its size in write units again on every send.
+		marker := item{
+			"conversationId":        str(idempotencyKey(m)),
+			"seq":                   num(0),
+			"messageSeq":            num(m.Seq),
+			"messageConversationId": str(m.ConversationID),
+		}
 		if ttl := s.expiry(); ttl != nil {
 			marker["expiresAt"] = ttl
 		}
@@ -260,11 +263,20 @@ func (s *Store) duplicate(ctx context.Context, m *conversation.Message) (convers
 	if out.Item == nil {
 		return conversation.Message{}, fmt.Errorf("read earlier send %s: marker vanished: %w", m.ClientMessageID, conversation.ErrConflict)
 	}
-	it := item(out.Item)
-	stored := messageFrom(it)
-	stored.ConversationID = it.s("messageConversationId")
-	stored.Seq = it.n("messageSeq")
-	return stored, nil
+	mark := item(out.Item)
+	msg, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.t.Messages,
+		Key:            item{"conversationId": mark["messageConversationId"], "seq": mark["messageSeq"]},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return conversation.Message{}, fmt.Errorf("read earlier send %s: %w", m.ClientMessageID, err)
+	}
+	if msg.Item == nil {
+		// Its retention ran out before the marker's.
+		return conversation.Message{}, fmt.Errorf("read earlier send %s: message expired: %w", m.ClientMessageID, conversation.ErrConflict)
+	}
+	return messageFrom(item(msg.Item)), nil
 }
 
 // AgentConversations lists every non-closed conversation assigned to agentID.

@@ -109,9 +109,13 @@ func conversationAttrs(c *conversation.Conversation) (set item, remove []string)
 	opt("agentName", agentName)
 	opt("closedBy", string(c.ClosedBy))
 	// The send budget: a few bytes on an item every send writes anyway.
+	// Its time is kept to the microsecond (not rounded to the millisecond,
+	// or every read would refill a little of what the last send took; not
+	// in nanoseconds, 19 digits, which a store holding numbers as float64
+	// would round).
 	if !c.Sends.At.IsZero() {
-		set["sendTokens"] = &types.AttributeValueMemberN{Value: strconv.FormatFloat(c.Sends.Tokens, 'f', 3, 64)}
-		set["sendTokensAt"] = str(timeString(c.Sends.At))
+		set["sendTokens"] = &types.AttributeValueMemberN{Value: strconv.FormatFloat(c.Sends.Tokens, 'f', -1, 64)}
+		set["sendTokensAt"] = num(c.Sends.At.UnixMicro())
 	}
 	if p := c.LastMessage; p != nil {
 		set["lastMessage"] = &types.AttributeValueMemberM{Value: item{
@@ -170,7 +174,9 @@ func conversationFrom(it item) *conversation.Conversation {
 	c.LastMessageAt = it.t("lastMessageAt")
 	c.LastCustomerMessageAt = it.t("lastCustomerMessageAt")
 	c.ClosedAt = it.t("closedAt")
-	c.Sends = conversation.Bucket{Tokens: it.f("sendTokens"), At: it.t("sendTokensAt")}
+	if at := it.n("sendTokensAt"); at != 0 {
+		c.Sends = conversation.Bucket{Tokens: it.f("sendTokens"), At: time.UnixMicro(at).UTC()}
+	}
 	if m, ok := it["lastMessage"].(*types.AttributeValueMemberM); ok {
 		p := item(m.Value)
 		c.LastMessage = &conversation.Preview{Seq: p.n("seq"), Text: p.s("text"), At: p.t("at"),

@@ -49,6 +49,7 @@ func decodeIterator(s string) (iterator, error) {
 		err = json.Unmarshal(b, &it)
 	}
 	if err != nil || it.ARN == "" {
+		//lint:ignore ST1005 DynamoDB Streams' own message, spelled as it spells it
 		return it, errors.New("Invalid ShardIterator")
 	}
 	return it, nil

@@ -15,7 +15,6 @@ import (
 const connectArn = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/$connect"
 
 func TestAuthorizerDecides(t *testing.T) {
-	type result = events.APIGatewayCustomAuthorizerResponse
 	tests := []struct {
 		name    string
 		query   string

@@ -207,13 +207,21 @@ func TestSlowRequestsAreCut(t *testing.T) {
 // descriptors).
 func TestPushesReuseConnections(t *testing.T) {
 	s := startStack(t, embedded)
-	c := s.dial(t, "pinger", s.customerToken(t, "persistent", "pinger"))
-	c.OK("ping", nil)
+	// Ten customers, so that no connection or person goes over its request
+	// budget (the pings must all be served to count their pushes).
+	var pingers []*client
+	for i := range 10 {
+		name := fmt.Sprintf("pinger%d", i)
+		c := s.dial(t, name, s.customerToken(t, "persistent", name))
+		c.OK("ping", nil)
+		pingers = append(pingers, c)
+	}
 	// A burst's pongs can arrive before its invocations have ended, so two
 	// bursts together stay within the connection's 32 invocations.
 	const bursts, burst = 20, 10
 	before := s.accepted.Load()
 	for b := range bursts {
+		c := pingers[b%len(pingers)]
 		ids := make([]string, burst)
 		for i := range ids {
 			ids[i] = fmt.Sprintf("p%d-%d", b, i)

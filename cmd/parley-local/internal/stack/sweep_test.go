@@ -30,7 +30,7 @@ func startSwept(t *testing.T) (*Stack, *clock) {
 	clk := &clock{at: time.Now()}
 	s := startStack(t, func(o *Options) {
 		o.Now = clk.Now
-		o.ScheduleInterval = 50 * time.Millisecond
+		o.ScheduleInterval = 200 * time.Millisecond
 	})
 	return s, clk
 }

@@ -71,6 +71,7 @@ func (r *resolver) intrinsic(fn string, arg any) (any, error) {
 	case "Ref":
 		name, ok := arg.(string)
 		if !ok {
+			//lint:ignore ST1005 the intrinsic's name, spelled as CloudFormation spells it
 			return nil, fmt.Errorf("Ref takes a name, got %v", arg)
 		}
 		return r.ref(name)
@@ -165,6 +166,7 @@ func (r *resolver) ref(name string) (any, error) {
 	}
 	res, ok := r.t.Resources[name]
 	if !ok {
+		//lint:ignore ST1005 the intrinsic's name, spelled as CloudFormation spells it
 		return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)
 	}
 	switch res.Type {
@@ -279,6 +281,7 @@ func (r *resolver) function(id string) (*Function, error) {
 	if t, ok := props["Timeout"]; ok {
 		n, err := strconv.Atoi(fmt.Sprint(t))
 		if err != nil {
+			//lint:ignore ST1005 the property's name, spelled as SAM spells it
 			return nil, fmt.Errorf("Timeout %v: %w", t, err)
 		}
 		f.Timeout = time.Duration(n) * time.Second

@@ -10,7 +10,7 @@ import (
 
 // Deadline bounds every wait; nothing should take more than a fraction of
 // it, but the machine may be shared.
-const Deadline = 15 * time.Second
+const Deadline = 60 * time.Second
 
 // every is how often a condition is checked.
 const every = 2 * time.Millisecond

@@ -21,7 +21,7 @@ import (
 
 // WaitFor bounds every wait; nothing should take more than a fraction of
 // it, but test machines are shared.
-const WaitFor = 15 * time.Second
+const WaitFor = 60 * time.Second
 
 // Conn is one test client's connection.
 type Conn struct {
