@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -63,5 +65,28 @@ func TestCapacityReadAndWriteUnits(t *testing.T) {
 	}
 	if none.ConsumedCapacity != nil {
 		t.Errorf("GetItem without ReturnConsumedCapacity returned %+v", none.ConsumedCapacity)
+	}
+}
+
+// A write refused by its condition consumes capacity in DynamoDB, though
+// its error carries no ConsumedCapacity: the store says how much in a
+// header, when the request asked.
+func TestRefusedWriteCapacityHeader(t *testing.T) {
+	s := openStore(t, Options{})
+	mustServe(t, s, "CreateTable", `{"TableName":"cap","BillingMode":"PAY_PER_REQUEST","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]}`)
+	mustServe(t, s, "PutItem", `{"TableName":"cap","Item":{"pk":{"S":"a"}}}`)
+	for _, c := range []struct {
+		body, want string
+	}{
+		{`{"TableName":"cap","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(pk)","ReturnConsumedCapacity":"TOTAL"}`, "read=0,write=1"},
+		{`{"TableName":"cap","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(pk)"}`, ""},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
+		req.Header.Set("X-Amz-Target", targetPrefix+"PutItem")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || rec.Header().Get(ConsumedCapacityHeader) != c.want {
+			t.Errorf("%s = %d, %s %q; want 400, %q", c.body, rec.Code, ConsumedCapacityHeader, rec.Header().Get(ConsumedCapacityHeader), c.want)
+		}
 	}
 }

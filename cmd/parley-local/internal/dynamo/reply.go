@@ -16,7 +16,17 @@ const errNamespace = "com.amazonaws.dynamodb.v20120810#"
 type reply struct {
 	status int
 	body   []byte
+	// consumed is what a refused write consumed, which DynamoDB charges
+	// but its error carries no ConsumedCapacity for; ServeHTTP sends it in
+	// the ConsumedCapacityHeader when the request asked for capacity.
+	consumed *capUnits
 }
+
+// ConsumedCapacityHeader carries, on a write refused by its condition,
+// the capacity DynamoDB charges for it ("read=0,write=1"), when the request
+// asked for ReturnConsumedCapacity: the embedded store's own addition, so
+// the local stack can count what such a write costs.
+const ConsumedCapacityHeader = "X-Parley-Consumed-Capacity"
 
 func (r reply) ok() bool { return r.status == http.StatusOK }
 

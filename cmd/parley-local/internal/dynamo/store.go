@@ -83,6 +83,8 @@ type Store struct {
 	streamCap       int
 	streamRetention time.Duration
 
+	observer atomic.Pointer[CapacityObserver] // ObserveCapacity's
+
 	panics   atomic.Int64    // requests that panicked (each answered 500 and logged)
 	faults   atomic.Int64    // requests answered with an injected throttling error
 	testHook func(op string) // tests only: runs before each request is served
@@ -231,6 +233,9 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rep := s.serveSafely(r)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-Requestid", newID())
+	if c := rep.consumed; c != nil {
+		w.Header().Set(ConsumedCapacityHeader, fmt.Sprintf("read=%g,write=%g", ptrOr0(c.ReadCapacityUnits), ptrOr0(c.WriteCapacityUnits)))
+	}
 	w.WriteHeader(rep.status)
 	_, _ = w.Write(rep.body)
 }
@@ -288,7 +293,61 @@ func (s *Store) serve(r *http.Request) reply {
 	if err := r.Context().Err(); err != nil {
 		return gaveUp(err) // the caller is gone: do nothing for it
 	}
-	return s.handle(r.Context(), op, body)
+	rep := s.handle(r.Context(), op, body)
+	if f := s.observer.Load(); f != nil && rep.ok() {
+		if read, write, ok := consumedUnits(rep.body); ok {
+			(*f)(op, body, read, write)
+		}
+	}
+	return rep
+}
+
+func ptrOr0(f *float64) float64 {
+	if f == nil {
+		return 0
+	}
+	return *f
+}
+
+// CapacityObserver is told, after each request whose reply reports
+// ConsumedCapacity, the operation, the request body and the read and write
+// units the reply reports, all tables and indexes together.
+type CapacityObserver func(op string, body []byte, read, write float64)
+
+// ObserveCapacity makes the store call f after every request that reported
+// consumed capacity (nil stops it): how a test ties what a client counted
+// to what the store computed.
+func (s *Store) ObserveCapacity(f CapacityObserver) {
+	if f == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&f)
+}
+
+// consumedUnits adds up the ConsumedCapacity of a reply.
+func consumedUnits(body []byte) (read, write float64, ok bool) {
+	var out struct{ ConsumedCapacity json.RawMessage }
+	if json.Unmarshal(body, &out) != nil || len(out.ConsumedCapacity) == 0 {
+		return 0, 0, false
+	}
+	var many []capacityReport
+	if json.Unmarshal(out.ConsumedCapacity, &many) != nil {
+		var one capacityReport
+		if json.Unmarshal(out.ConsumedCapacity, &one) != nil {
+			return 0, 0, false
+		}
+		many = []capacityReport{one}
+	}
+	for _, c := range many {
+		if c.ReadCapacityUnits != nil {
+			read += *c.ReadCapacityUnits
+		}
+		if c.WriteCapacityUnits != nil {
+			write += *c.WriteCapacityUnits
+		}
+	}
+	return read, write, true
 }
 
 func (s *Store) handle(ctx context.Context, op string, body []byte) reply {

@@ -217,7 +217,11 @@ func (s *Store) single(ctx context.Context, op string, body []byte, who *events.
 	capa := newCapacity(in.ReturnConsumedCapacity)
 	capa.write(p.t.data, in.TableName, c.old, c.new, failed, 1)
 	if failed {
-		return conditionFailed(c.old, in.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
+		rep := conditionFailed(c.old, in.ReturnValuesOnConditionCheckFailure == "ALL_OLD")
+		if r := capa.report(); r != nil {
+			rep.consumed = &capUnits{CapacityUnits: r.CapacityUnits, ReadCapacityUnits: r.ReadCapacityUnits, WriteCapacityUnits: r.WriteCapacityUnits}
+		}
+		return rep
 	}
 	if err := s.commit([]*change{c}, who); err != nil {
 		return internalError(fmt.Errorf("%s: %w", op, err))

@@ -54,6 +54,20 @@ type Totals struct {
 	DynamoDB      map[string]int64 `json:"dynamodb"`
 	ManagementAPI map[string]int64 `json:"managementApi"`
 	Access        map[string]int64 `json:"access"`
+	Capacity      Capacity         `json:"capacity"`
+}
+
+// Capacity is DynamoDB capacity consumed, in read and write units, all
+// tables and indexes together, as the DynamoDB server reported it in each
+// response's ConsumedCapacity.
+type Capacity struct {
+	Read  float64 `json:"read"`
+	Write float64 `json:"write"`
+}
+
+func (c *Capacity) add(o Capacity) {
+	c.Read += o.Read
+	c.Write += o.Write
 }
 
 // Record is one finished invocation and the requests it made.
@@ -71,6 +85,7 @@ type Record struct {
 	DynamoDB        map[string]int64 `json:"dynamodb"`
 	ManagementAPI   map[string]int64 `json:"managementApi"`
 	Access          map[string]int64 `json:"access,omitempty"`
+	Capacity        Capacity         `json:"capacity"`
 }
 
 // New returns counters whose Management API group already names its three
@@ -122,6 +137,25 @@ func (c *Counters) Credit(ctx context.Context, group, name string) {
 		return
 	}
 	bump(inv.counts, group, name)
+}
+
+// CreditCapacity credits DynamoDB capacity units consumed by a request made
+// with ctx to the invocation running in it (nothing when ctx belongs to
+// none).
+func (c *Counters) CreditCapacity(ctx context.Context, used Capacity) {
+	inv, _ := ctx.Value(invocationKey{}).(*Invocation)
+	if inv == nil || inv.c != c || (used.Read == 0 && used.Write == 0) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if inv.done {
+		for _, t := range c.totals(inv.rec) {
+			t.Capacity.add(used)
+		}
+		return
+	}
+	inv.capacity.add(used)
 }
 
 func bump(groups map[string]map[string]int64, group, name string) {
@@ -209,11 +243,12 @@ func WithLabels(ctx context.Context, l Labels) context.Context {
 
 // Invocation is one running invocation collecting its requests.
 type Invocation struct {
-	c      *Counters
-	rec    Record
-	start  time.Time
-	counts map[string]map[string]int64
-	done   bool
+	c        *Counters
+	rec      Record
+	start    time.Time
+	counts   map[string]map[string]int64
+	capacity Capacity
+	done     bool
 }
 
 // Begin starts crediting requests made with the returned ctx to one
@@ -247,6 +282,7 @@ func (inv *Invocation) End(failure string) {
 	inv.done = true
 	for _, t := range c.totals(inv.rec) {
 		t.Invocations++
+		t.Capacity.add(inv.capacity)
 		for g, names := range inv.counts {
 			for n, v := range names {
 				t.group(g)[n] += v
@@ -258,6 +294,7 @@ func (inv *Invocation) End(failure string) {
 	rec.Seq, rec.Error, rec.DurationMs = c.seq, failure, time.Since(inv.start).Milliseconds()
 	rec.DynamoDB, rec.ManagementAPI = copyCounts(inv.counts[DynamoDB]), copyCounts(inv.counts[ManagementAPI])
 	rec.Access = copyCounts(inv.counts[Access])
+	rec.Capacity = inv.capacity
 	c.finished = append(c.finished, rec)
 	if len(c.finished) > keep {
 		c.finished = append(c.finished[:0:0], c.finished[len(c.finished)-keep:]...)
@@ -310,7 +347,7 @@ func copyTotals(m map[string]*Totals) map[string]Totals {
 	out := make(map[string]Totals, len(m))
 	for k, t := range m {
 		out[k] = Totals{Invocations: t.Invocations, DynamoDB: copyCounts(t.DynamoDB), ManagementAPI: copyCounts(t.ManagementAPI),
-			Access: copyCounts(t.Access)}
+			Access: copyCounts(t.Access), Capacity: t.Capacity}
 	}
 	return out
 }

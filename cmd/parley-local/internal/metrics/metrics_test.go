@@ -104,3 +104,36 @@ func TestServeInvocations(t *testing.T) {
 		}
 	}
 }
+
+// Capacity units are credited to the invocation whose ctx consumed them,
+// summed into its record and into its route's and function's totals.
+func TestCapacityIsCreditedToTheInvocation(t *testing.T) {
+	c := New()
+	ctx := WithLabels(context.Background(), Labels{Source: SourceRoute, RouteKey: "send"})
+	sendCtx, send := c.Begin(ctx, "message", "req-1")
+	c.CreditCapacity(sendCtx, Capacity{Write: 4})
+	c.CreditCapacity(sendCtx, Capacity{Read: 0.5})
+	c.CreditCapacity(context.Background(), Capacity{Read: 9}) // outside any invocation: nobody's
+	send.End("")
+	c.CreditCapacity(sendCtx, Capacity{Write: 1}) // after the end: the totals only
+
+	recs, _ := c.Finished(0)
+	if len(recs) != 1 || recs[0].Capacity != (Capacity{Read: 0.5, Write: 4}) {
+		t.Fatalf("records = %+v; want one with read 0.5, write 4", recs)
+	}
+	v := c.View()
+	for name, got := range map[string]Capacity{"byRoute.send": v.ByRoute["send"].Capacity, "byFunction.message": v.ByFunction["message"].Capacity} {
+		if got != (Capacity{Read: 0.5, Write: 5}) {
+			t.Errorf("%s capacity = %+v; want read 0.5, write 5", name, got)
+		}
+	}
+	b, err := json.Marshal(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	_ = json.Unmarshal(b, &raw)
+	if string(raw["capacity"]) != `{"read":0.5,"write":4}` {
+		t.Errorf(`record's "capacity" = %s; want {"read":0.5,"write":4}`, raw["capacity"])
+	}
+}

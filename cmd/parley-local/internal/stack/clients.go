@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"time"
 
@@ -14,8 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/parley-chat/parley/cmd/parley-local/internal/dynamo"
 	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
 )
 
@@ -62,7 +66,7 @@ func dynamoClient(cfg aws.Config, endpoint string, counters *metrics.Counters) *
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		if counters != nil {
-			o.APIOptions = append(o.APIOptions, countOperations(counters, metrics.DynamoDB, true))
+			o.APIOptions = append(o.APIOptions, countOperations(counters, metrics.DynamoDB, true), countRefusedCapacity(counters))
 		}
 	})
 }
@@ -80,7 +84,9 @@ func managementClient(cfg aws.Config, endpoint string, counters *metrics.Counter
 }
 
 // countOperations credits every operation to the invocation in its ctx
-// and, when global is set, counts it in the global counters too.
+// and, when global is set, counts it in the global counters too. A DynamoDB
+// operation is also made to report the capacity it consumed (when the
+// handler did not ask itself), which is credited to the invocation too.
 func countOperations(counters *metrics.Counters, group string, global bool) func(*middleware.Stack) error {
 	return func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ParleyCountOperation",
@@ -90,14 +96,108 @@ func countOperations(counters *metrics.Counters, group string, global bool) func
 					counters.Add(group, op)
 				}
 				counters.Credit(ctx, group, op)
-				if group == metrics.DynamoDB {
-					for _, a := range accesses(in.Parameters) {
-						counters.Credit(ctx, metrics.Access, a)
-					}
+				if group != metrics.DynamoDB {
+					return next.HandleInitialize(ctx, in)
 				}
-				return next.HandleInitialize(ctx, in)
+				for _, a := range accesses(in.Parameters) {
+					counters.Credit(ctx, metrics.Access, a)
+				}
+				in.Parameters = askCapacity(in.Parameters)
+				out, md, err := next.HandleInitialize(ctx, in)
+				if err == nil {
+					counters.CreditCapacity(ctx, consumed(op, out.Result))
+				}
+				return out, md, err
 			}), middleware.After)
 	}
+}
+
+// countRefusedCapacity credits the capacity of a write its condition
+// refused, which DynamoDB charges but reports nowhere: the embedded store
+// sends it in a header (dynamo.ConsumedCapacityHeader). Other servers do
+// not, and such a write then counts nothing.
+func countRefusedCapacity(counters *metrics.Counters) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("ParleyCountRefusedCapacity",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				// This runs inside the operation's deserializer, on the raw
+				// response: the header is only ever on a refused write.
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.StatusCode != 200 {
+					var used metrics.Capacity
+					if h := resp.Header.Get(dynamo.ConsumedCapacityHeader); h != "" {
+						if _, scanErr := fmt.Sscanf(h, "read=%g,write=%g", &used.Read, &used.Write); scanErr == nil {
+							counters.CreditCapacity(ctx, used)
+						}
+					}
+				}
+				return out, md, err
+			}), middleware.After)
+	}
+}
+
+// askCapacity returns a DynamoDB input that asks for ReturnConsumedCapacity
+// TOTAL: the handler's own when it asked (TOTAL or INDEXES) or the
+// operation takes none, otherwise a copy with TOTAL set, so the handler's
+// struct is never changed under it. Its output then carries a
+// ConsumedCapacity it did not ask for, and nothing else changes.
+func askCapacity(params any) any {
+	v := reflect.ValueOf(params)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return params
+	}
+	f := v.Elem().FieldByName("ReturnConsumedCapacity")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[types.ReturnConsumedCapacity]() {
+		return params
+	}
+	if asked := types.ReturnConsumedCapacity(f.String()); asked != "" && asked != types.ReturnConsumedCapacityNone {
+		return params
+	}
+	cp := reflect.New(v.Elem().Type())
+	cp.Elem().Set(v.Elem())
+	cp.Elem().FieldByName("ReturnConsumedCapacity").SetString(string(types.ReturnConsumedCapacityTotal))
+	return cp.Interface()
+}
+
+// writeOperations are the DynamoDB operations whose ConsumedCapacity is
+// write units when the server does not split it (DynamoDB Local reports
+// CapacityUnits only).
+var writeOperations = map[string]bool{"PutItem": true, "UpdateItem": true, "DeleteItem": true, "BatchWriteItem": true, "TransactWriteItems": true}
+
+// consumed is the capacity a DynamoDB output reports, read and write units
+// over all its tables and indexes.
+func consumed(op string, result any) metrics.Capacity {
+	var used metrics.Capacity
+	v := reflect.ValueOf(result)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return used
+	}
+	f := v.Elem().FieldByName("ConsumedCapacity")
+	if !f.IsValid() {
+		return used
+	}
+	var all []types.ConsumedCapacity
+	switch x := f.Interface().(type) {
+	case *types.ConsumedCapacity:
+		if x != nil {
+			all = append(all, *x)
+		}
+	case []types.ConsumedCapacity:
+		all = x
+	}
+	for _, c := range all {
+		read, write := aws.ToFloat64(c.ReadCapacityUnits), aws.ToFloat64(c.WriteCapacityUnits)
+		if read == 0 && write == 0 {
+			if writeOperations[op] {
+				write = aws.ToFloat64(c.CapacityUnits)
+			} else {
+				read = aws.ToFloat64(c.CapacityUnits)
+			}
+		}
+		used.Read += read
+		used.Write += write
+	}
+	return used
 }
 
 // awsDynamoDBHost matches AWS's own DynamoDB endpoints.

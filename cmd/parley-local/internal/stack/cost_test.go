@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/parley-chat/parley/cmd/parley-local/internal/metrics"
@@ -132,7 +133,11 @@ func TestCostPerRequest(t *testing.T) {
 	} {
 		rec := s.costOf(t, m.by, m.route, m.run)
 		ddb, pushes := total(rec.DynamoDB), rec.ManagementAPI["PostToConnection"]
-		t.Logf("%-38s DynamoDB %d (%s); Management API %d (%s)", m.name, ddb, format(rec.DynamoDB), total(rec.ManagementAPI), format(rec.ManagementAPI))
+		t.Logf("%-38s DynamoDB %d (%s); capacity read %g, write %g; Management API %d (%s)", m.name, ddb, format(rec.DynamoDB), rec.Capacity.Read, rec.Capacity.Write,
+			total(rec.ManagementAPI), format(rec.ManagementAPI))
+		if ddb > 0 && rec.Capacity.Read+rec.Capacity.Write == 0 {
+			t.Errorf("%s: %d DynamoDB requests consumed no capacity", m.name, ddb)
+		}
 		if ddb > m.maxDDB || rec.DynamoDB["Scan"] > 0 {
 			t.Errorf("%s: %d DynamoDB requests (%s); want at most %d and no Scan", m.name, ddb, format(rec.DynamoDB), m.maxDDB)
 		}
@@ -243,4 +248,62 @@ func BenchmarkSend(b *testing.B) {
 	push := after.ManagementAPI["PostToConnection"] - before.ManagementAPI["PostToConnection"]
 	b.ReportMetric(float64(ddb)/float64(b.N), "dynamodb-req/op")
 	b.ReportMetric(float64(push)/float64(b.N), "pushes/op")
+}
+
+// A send's invocation is credited the capacity the store computed for its
+// requests: the units its TransactWriteItems consumed, as the embedded
+// store reported them, are in its record, counted not estimated.
+func TestCapacityPerInvocation(t *testing.T) {
+	s := startStack(t, embedded)
+	bob := s.dial(t, "bob", s.agentToken(t, "bob"))
+	bob.OK("hello", nil)
+	alice := s.dial(t, "alice", s.customerToken(t, "persistent", "alice"))
+	ack := alice.OK("send", map[string]any{"clientMessageId": "a1", "text": "Hello, anyone there?"})
+	id := obj(ack["conversation"])["id"].(string)
+	bob.ConversationEvent(id, "active")
+
+	const probe = "a message whose transaction is measured"
+	type used struct{ read, write float64 }
+	var mu sync.Mutex
+	var mine []used
+	var writes used // every write request the store served meanwhile
+	s.db.ObserveCapacity(func(op string, body []byte, read, write float64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if op == "TransactWriteItems" && strings.Contains(string(body), probe) {
+			mine = append(mine, used{read, write})
+		}
+		writes.read += read
+		writes.write += write
+	})
+	t.Cleanup(func() { s.db.ObserveCapacity(nil) })
+
+	rec := s.costOf(t, alice, "send", func() {
+		alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": "a2", "text": probe})
+		bob.Next("message")
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(mine) != 1 {
+		t.Fatalf("the store served %d TransactWriteItems carrying the message; want 1", len(mine))
+	}
+	t.Logf("customer send: DynamoDB %s; capacity read %g, write %g; its TransactWriteItems read %g, write %g",
+		format(rec.DynamoDB), rec.Capacity.Read, rec.Capacity.Write, mine[0].read, mine[0].write)
+	if rec.Capacity.Write <= 0 {
+		t.Errorf("send invocation's write units = %g; want more than 0", rec.Capacity.Write)
+	}
+	// The send's only write is its transaction: its write units are the
+	// transaction's, and its reads are the transaction's condition checks
+	// plus its other requests' reads.
+	if writesOf(rec.DynamoDB) == rec.DynamoDB["TransactWriteItems"] && rec.Capacity.Write != mine[0].write {
+		t.Errorf("send invocation's write units = %g; the store computed %g for its TransactWriteItems", rec.Capacity.Write, mine[0].write)
+	}
+	if rec.Capacity.Read < mine[0].read {
+		t.Errorf("send invocation's read units = %g; its TransactWriteItems alone read %g", rec.Capacity.Read, mine[0].read)
+	}
+}
+
+// writesOf counts the write requests among an invocation's DynamoDB ones.
+func writesOf(ops map[string]int64) int64 {
+	return ops["PutItem"] + ops["UpdateItem"] + ops["DeleteItem"] + ops["BatchWriteItem"] + ops["TransactWriteItems"]
 }
