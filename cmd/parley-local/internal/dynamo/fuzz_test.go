@@ -105,6 +105,11 @@ func FuzzExpressions(f *testing.F) {
 		"SET #m.#n = if_not_exists(#m.#n, :one)", "contains(ss, :a) AND attribute_type(n, :a)", "#p = :a AND begins_with(#s, :one)",
 		"SET a = :one, a = :two", "REMOVE l[1], l[0]", "((((", "SET", ")", "#p IN (:a, :a, :a)", "l[99999999999999999999]",
 		"SET n = n - :one - :one", "pk = :a AND sk > :one", "", " ", "m.", "#zz = :zz",
+		// issue 14's themes
+		"l[5] = :a", "size(l[9]) > :one", "attribute_not_exists(c) OR size(c) < :two", "SET l[9] = :a, l[5] = :l", "REMOVE a SET b = a",
+		"SET l = list_append(:l, :a)", "SET l = list_append(missing, :l)", "n < :a", "#n BETWEEN :two AND :one", "((attribute_exists(pk)))",
+		"SET m.k = :l REMOVE m.k", "ADD m.k :one", "REMOVE l[0], l[1], l[99]", "size(:a) = :one", "begins_with(n, :a)", "contains(ss, :one)",
+		"pk, pk.x", "l[0], l[0]", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f.g", "SET a = :one SET b = :one",
 	} {
 		f.Add(e)
 	}
@@ -168,6 +173,23 @@ func FuzzStoreRequest(f *testing.F) {
 		{15, `{"TableName":"fuzz","TimeToLiveSpecification":{"AttributeName":"n","Enabled":true}}`},
 		{0, `{"TableName":"fuzz","Item":{"pk":{"S":""},"sk":{"N":"1e999"},"x":{"SS":[]},"y":{"NS":["1","01"]},"z":{"B":"!!"}}}`},
 		{0, `[]`}, {0, `null`}, {0, `{"TableName":null}`}, {17, `{}`},
+		// issue 14's themes
+		{0, `{"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"l":{"L":[]},"m":{"M":{}},"e":{"S":""},"b":{"B":""}}}`},
+		{0, `{"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"}},"Expected":{"g":{"Exists":false}},"ReturnConsumedCapacity":"INDEXES"}`},
+		{1, `{"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}}}`},
+		{1, `{"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET l[7] = :v, l[3] = :v REMOVE m.k","ExpressionAttributeValues":{":v":{"N":"99999999999999999999999999999999999999"}}}`},
+		{1, `{"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"AttributeUpdates":{"n":{"Action":"ADD","Value":{"N":"1E125"}},"g":{"Action":"DELETE"}}}`},
+		{1, `{"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET g = :n","ExpressionAttributeValues":{":n":{"N":"1"}}}`},
+		{2, `{"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"Expected":{"n":{"ComparisonOperator":"GT","AttributeValueList":[{"S":"x"}]}}}`},
+		{6, `{"ClientRequestToken":"t1","TransactItems":[{"Update":{"TableName":"fuzz","Key":{"pk":{"S":"b"},"sk":{"N":"1"}},"UpdateExpression":"ADD c :one","ExpressionAttributeValues":{":one":{"N":"1"}}}},{"Put":{"TableName":"fuzz","Item":{"pk":{"S":"t"},"sk":{"S":"wrong"}}}}]}`},
+		{6, `{"TransactItems":[]}`},
+		{7, `{"TransactItems":[{"Get":{"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ProjectionExpression":"l[9], m.k"}}]}`},
+		{8, `{"TableName":"fuzz","KeyConditions":{"pk":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"a"}]}},"QueryFilter":{"n":{"ComparisonOperator":"NE","AttributeValueList":[{"S":"x"}]}},"ConditionalOperator":"OR","ExclusiveStartKey":{"pk":{"S":"a"},"sk":{"S":"1"}}}`},
+		{8, `{"TableName":"fuzz","IndexName":"byH","KeyConditionExpression":"pk = :a","ExpressionAttributeValues":{":a":{"S":"a"}},"Select":"ALL_ATTRIBUTES","ReturnConsumedCapacity":"INDEXES"}`},
+		{9, `{"TableName":"fuzz","IndexName":"nope"}`},
+		{9, `{"TableName":"fuzz","Segment":1,"TotalSegments":3,"Limit":1,"ExclusiveStartKey":{"pk":{"S":"zz"},"sk":{"N":"0"}}}`},
+		{9, `{"TableName":"fuzz","ScanFilter":{"l":{"ComparisonOperator":"CONTAINS","AttributeValueList":[{"S":"e"}]}},"AttributesToGet":["l","pk"]}`},
+		{4, `{"RequestItems":{"fuzz":{"Keys":[{"pk":{"S":"a"},"sk":{"N":"1"}},{"pk":{"S":"q"},"sk":{"N":"1"}}],"AttributesToGet":["pk"]}},"ReturnConsumedCapacity":"TOTAL"}`},
 	}
 	for _, sd := range seeds {
 		f.Add(sd.op, []byte(sd.body))

@@ -560,70 +560,67 @@ func (s *Store) query(body []byte) reply {
 	pg := &page{}
 	if p := q.sp.parts[valueID(q.hashVal)]; p != nil {
 		entries := p.entries
-		start := q.startEntry()
-		n := len(entries)
-		// The entries after the start key, in the direction asked.
-		lo := 0
-		if start != nil && forward {
-			lo = sort.Search(n, func(i int) bool { return lessEntry(start, entries[i]) })
-		}
-		hi := n
-		if start != nil && !forward {
-			hi = sort.Search(n, func(i int) bool { return !lessEntry(entries[i], start) })
-		}
-		step := func(i int) bool {
-			e := entries[i]
-			if q.rng != nil && !q.rng.holds(ditem{q.sp.schema.rng: e.sort}) {
-				return true
+		lo, hi := q.rangeBounds(entries)
+		if start := q.startEntry(); start != nil {
+			if forward {
+				lo = max(lo, sort.Search(len(entries), func(i int) bool { return lessEntry(start, entries[i]) }))
+			} else {
+				hi = min(hi, sort.Search(len(entries), func(i int) bool { return !lessEntry(entries[i], start) }))
 			}
-			if !q.take(pg, e) {
-				pg.more = true
-				return false
-			}
-			return true
 		}
-		if forward {
-			for i := lo; i < hi; i++ {
-				if !step(i) {
-					pg.more = hasMatch(q, entries, i+1, hi, 1)
-					break
-				}
+		n := hi - lo
+		for k := 0; k < n; k++ {
+			i := lo + k
+			if !forward {
+				i = hi - 1 - k
 			}
-		} else {
-			for i := hi - 1; i >= lo; i-- {
-				if !step(i) {
-					pg.more = hasMatch(q, entries, lo, i, -1)
-					break
-				}
+			if !q.take(pg, entries[i]) {
+				// A Limit cut is marked even when nothing follows; a 1 MB cut
+				// only when something does.
+				pg.more = q.in.Limit != nil || k+1 < n
+				break
 			}
 		}
 	}
 	return q.answer(pg)
 }
 
-// hasMatch reports whether an entry in [from, to) would be read next (the
-// sort key condition holds). It decides between an exhausted partition and
-// a page cut at Limit, which DynamoDB marks with a LastEvaluatedKey even
-// when nothing follows: a Limit cut keeps it; a 1 MB cut at the end does
-// not.
-func hasMatch(q *search, entries []*entry, from, to, dir int) bool {
-	if q.in.Limit != nil {
-		return true
+// rangeBounds is the run [lo, hi) of a partition's entries that the sort
+// key condition holds for: they are in sort key order, so it is found by
+// binary search rather than by testing each.
+func (q *search) rangeBounds(entries []*entry) (int, int) {
+	n := len(entries)
+	if q.rng == nil {
+		return 0, n
 	}
-	if dir > 0 {
-		for i := from; i < to; i++ {
-			if q.rng == nil || q.rng.holds(ditem{q.sp.schema.rng: entries[i].sort}) {
-				return true
-			}
-		}
-		return false
+	_, vals, op, _ := keyPart(q.rng)
+	// above is the first index whose sort key is above v (or at it, when at).
+	above := func(v dvalue, at bool) int {
+		return sort.Search(n, func(i int) bool {
+			c := compareScalars(entries[i].sort, v)
+			return c > 0 || (at && c == 0)
+		})
 	}
-	for i := to - 1; i >= from; i-- {
-		if q.rng == nil || q.rng.holds(ditem{q.sp.schema.rng: entries[i].sort}) {
-			return true
-		}
+	switch op {
+	case "=", "EQ":
+		return above(vals[0], true), above(vals[0], false)
+	case "<", "LT":
+		return 0, above(vals[0], true)
+	case "<=", "LE":
+		return 0, above(vals[0], false)
+	case ">", "GT":
+		return above(vals[0], false), n
+	case ">=", "GE":
+		return above(vals[0], true), n
+	case "BETWEEN":
+		lo, hi := above(vals[0], true), above(vals[1], false)
+		return lo, max(lo, hi)
+	case "begins_with", "BEGINS_WITH":
+		lo := above(vals[0], true)
+		k := sort.Search(n-lo, func(k int) bool { return !strings.HasPrefix(entries[lo+k].sort.s, vals[0].s) })
+		return lo, lo + k
 	}
-	return false
+	return 0, n
 }
 
 func (s *Store) scan(body []byte) reply {
