@@ -222,16 +222,6 @@ func (d decimal) negate() decimal {
 	return d
 }
 
-// canonicalNumber spells a number as DynamoDB stores it ("1.50" → "1.5",
-// "1e3" → "1000"); a string that is no number comes back as it was.
-func canonicalNumber(s string) string {
-	d, ok := parseDecimal(s)
-	if !ok {
-		return s
-	}
-	return d.String()
-}
-
 // numberSize is what a number counts toward an item's size: DynamoDB
 // stores numbers in a base-100 form, about one byte per two significant
 // digits plus one.

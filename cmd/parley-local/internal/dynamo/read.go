@@ -3,7 +3,6 @@ package dynamo
 import (
 	"encoding/json"
 	"math/bits"
-	"net/http"
 	"sort"
 	"strings"
 )
@@ -758,5 +757,3 @@ func conditionUses(c *condition, uses func(docPath) bool) bool {
 	}
 	return false
 }
-
-var _ = http.StatusOK

@@ -1,7 +1,6 @@
 package dynamo
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -81,54 +80,4 @@ func (r reply) errorMessage() string {
 		return strings.TrimSpace(string(r.body))
 	}
 	return e.Message
-}
-
-// qualify puts minidyn's errors into DynamoDB's shape: it writes bare types
-// ("ValidationException"), and a plain-text body for what it cannot parse.
-func qualify(r reply) reply {
-	if r.ok() {
-		return r
-	}
-	var body map[string]json.RawMessage
-	if json.Unmarshal(r.body, &body) != nil {
-		return errorReply(r.status, "InternalServerError", strings.TrimSpace(string(r.body)))
-	}
-	var typ string
-	if json.Unmarshal(body["__type"], &typ) != nil || typ == "" {
-		typ = "InternalServerError"
-	}
-	if !strings.Contains(typ, "#") {
-		if typ == "InternalFailure" {
-			typ = "InternalServerError" // the SDK has a typed error for this one
-		}
-		body["__type"], _ = json.Marshal(errNamespace + typ)
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return internalError(fmt.Errorf("encode error: %w", err))
-	}
-	return reply{status: r.status, body: b}
-}
-
-// recorder is the http.ResponseWriter minidyn writes into when called
-// in-process; it keeps the status and body and nothing else.
-type recorder struct {
-	header http.Header
-	status int
-	buf    bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.buf.Write(b)
-}
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
 }

@@ -2,9 +2,7 @@ package dynamo
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 )
 
@@ -393,18 +391,4 @@ func output(members map[string]any) reply {
 		out[k] = v
 	}
 	return okReply(out)
-}
-
-// names of an item's attributes, sorted, for messages.
-func attrNames(it ditem) []string {
-	out := make([]string, 0, len(it))
-	for n := range it {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (e *apiError) withPrefix(prefix string) *apiError {
-	return &apiError{status: e.status, typ: e.typ, msg: fmt.Sprintf("%s%s", prefix, e.msg)}
 }

@@ -79,32 +79,6 @@ func (d tableDef) streamEnabled() bool {
 	return d.Create.StreamSpecification != nil && d.Create.StreamSpecification.StreamEnabled
 }
 
-// key picks the primary key attributes out of an item; ok is false when one
-// is missing.
-func (d tableDef) key(item attrs) (attrs, bool) {
-	key := attrs{}
-	for _, k := range d.Create.KeySchema {
-		v, ok := item[k.AttributeName]
-		if !ok {
-			return nil, false
-		}
-		key[k.AttributeName] = v
-	}
-	return key, len(key) > 0
-}
-
-// keyID names an item uniquely across tables, whatever whitespace the
-// client put into its key.
-func (d tableDef) keyID(key attrs) string {
-	var b strings.Builder
-	b.WriteString(d.name())
-	for _, k := range d.Create.KeySchema {
-		b.WriteByte(0)
-		b.WriteString(compactJSON(key[k.AttributeName]))
-	}
-	return b.String()
-}
-
 func (s *Store) tableARN(name string) string {
 	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.opts.Region, s.opts.AccountID, name)
 }

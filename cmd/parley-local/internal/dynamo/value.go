@@ -483,20 +483,6 @@ func (it ditem) equal(other ditem) bool {
 	return true
 }
 
-// sameItem reports whether two images in the log's form hold the same
-// data, so that a no-op write produces no stream record, as in DynamoDB.
-func sameItem(a, b attrs) bool {
-	if (a == nil) != (b == nil) {
-		return false
-	}
-	x, err1 := decodeItem(a)
-	y, err2 := decodeItem(b)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return x.equal(y)
-}
-
 // compareScalars orders two values of one scalar kind as DynamoDB does:
 // numbers by value, strings and binaries byte by byte.
 func compareScalars(a, b dvalue) int {
