@@ -13,7 +13,7 @@ import (
 )
 
 // Updates that bring items into a global secondary index must leave every
-// item findable on it: minidyn alone loses all but one (index.go).
+// item findable on it: minidyn v0.8.2, the engine before, lost all but one.
 func TestUpdatesKeepIndexesWhole(t *testing.T) {
 	s := openStore(t, Options{})
 	db := client(t, s)
@@ -96,7 +96,7 @@ func TestUpdatesKeepIndexesWhole(t *testing.T) {
 }
 
 // REMOVE takes attributes away, alone, with SET, by #name, and inside a
-// transaction (minidyn alone keeps them).
+// transaction (minidyn v0.8.2 kept them).
 func TestUpdateRemove(t *testing.T) {
 	s := openStore(t, Options{})
 	db := client(t, s)
@@ -185,7 +185,7 @@ func TestDeleteLastSetElement(t *testing.T) {
 }
 
 // A number sort key orders numerically, and Limit, ScanIndexForward and
-// ExclusiveStartKey page in that order (minidyn alone orders as text).
+// ExclusiveStartKey page in that order (minidyn v0.8.2 ordered them as text).
 func TestQueryNumericSortKey(t *testing.T) {
 	s := openStore(t, Options{})
 	db := client(t, s)

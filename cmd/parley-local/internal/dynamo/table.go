@@ -45,8 +45,8 @@ type streamSpec struct {
 }
 
 // createTableInput is the part of CreateTable's input the store keeps:
-// everything minidyn uses, so replaying it rebuilds the same table, plus the
-// stream specification minidyn ignores.
+// everything that defines the table, so replaying it rebuilds the same
+// table, its indexes and its stream.
 type createTableInput struct {
 	TableName              string
 	AttributeDefinitions   []attributeDefinition
@@ -92,8 +92,8 @@ func streamLabel(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000")
 }
 
-// validTableName applies DynamoDB's rule for table names, which minidyn
-// does not check: 3 to 255 characters of [a-zA-Z0-9_.-].
+// validTableName applies DynamoDB's rule for table names: 3 to 255
+// characters of [a-zA-Z0-9_.-].
 func validTableName(name string) reply {
 	if len(name) < 3 || len(name) > 255 {
 		return validationError("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must have length between 3 and 255", name)
@@ -106,14 +106,13 @@ func validTableName(name string) reply {
 	return reply{status: http.StatusOK}
 }
 
-// validKeySchemas applies the rules for key schemas that minidyn does not
-// check: a HASH key first, then at most a RANGE key, and no attribute
+// validKeySchemas applies the rules for key schemas: a HASH key first, then at most a RANGE key, and no attribute
 // definition that no key of the table or its indexes uses.
 func validKeySchemas(in createTableInput) reply {
 	used := map[string]bool{}
 	check := func(where string, ks []keyElement) reply {
 		if len(ks) == 0 {
-			return reply{status: http.StatusOK} // minidyn refuses a missing schema itself
+			return reply{status: http.StatusOK} // validDefinition refuses a missing schema
 		}
 		if ks[0].KeyType != "HASH" {
 			return validationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
@@ -644,8 +643,8 @@ func tableID(arn string, created time.Time) string {
 	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }
 
-// listTables serves ListTables, which minidyn lacks, from the store's own
-// table list, in name order as DynamoDB pages them.
+// listTables serves ListTables from the store's table list, in name order
+// as DynamoDB pages them.
 func (s *Store) listTables(body []byte) reply {
 	var in struct {
 		ExclusiveStartTableName string

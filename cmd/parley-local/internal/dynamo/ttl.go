@@ -17,7 +17,7 @@ import (
 // stream consumers can tell expiry from a client's delete.
 var ttlService = &events.DynamoDBUserIdentity{Type: "Service", PrincipalID: "dynamodb.amazonaws.com"}
 
-// updateTimeToLive serves UpdateTimeToLive, which minidyn lacks. It takes
+// updateTimeToLive serves UpdateTimeToLive. It takes
 // writeMu so the change is ordered with item writes in the log.
 func (s *Store) updateTimeToLive(body []byte) reply {
 	var in struct {
@@ -67,7 +67,7 @@ func (s *Store) updateTimeToLive(body []byte) reply {
 	}})
 }
 
-// describeTimeToLive serves DescribeTimeToLive, which minidyn lacks.
+// describeTimeToLive serves DescribeTimeToLive.
 func (s *Store) describeTimeToLive(body []byte) reply {
 	var in struct{ TableName string }
 	if err := json.Unmarshal(body, &in); err != nil {
