@@ -360,15 +360,18 @@ func applyUpdate(old, key ditem, actions []action) (ditem, *apiError) {
 		}
 	}
 	for _, a := range actions {
+		var err *apiError
 		switch a.kind {
 		case actAdd:
-			if err := it.add(a.path, a.value.val); err != nil {
-				return nil, err
-			}
+			err = it.add(a.path, a.value.val)
 		case actDelete:
-			if err := it.deleteFrom(a.path, a.value.val); err != nil {
-				return nil, err
-			}
+			err = it.deleteFrom(a.path, a.value.val)
+		}
+		if err != nil && a.legacy && err.msg == errOperandType {
+			err = validation("One or more parameter values were invalid: Type mismatch for attribute to update")
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return it, nil

@@ -59,6 +59,18 @@ func (p docPath) list() string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
+// conflicts reports two paths that reach one place, one as a map and the
+// other as a list ("a.b" and "a[1]").
+func (p docPath) conflicts(q docPath) bool {
+	n := min(len(p), len(q))
+	for i := range n {
+		if p[i] != q[i] {
+			return p[i].isIdx != q[i].isIdx
+		}
+	}
+	return false
+}
+
 // overlaps reports two paths that are the same or one inside the other.
 func (p docPath) overlaps(q docPath) bool {
 	n := min(len(p), len(q))
@@ -123,9 +135,10 @@ const (
 )
 
 type action struct {
-	kind  int
-	path  docPath
-	value *operand
+	kind   int
+	path   docPath
+	value  *operand
+	legacy bool // from AttributeUpdates, whose type errors DynamoDB words its own way
 }
 
 // exprContext resolves an expression's names and values and remembers
@@ -428,6 +441,11 @@ func (p *parser) primary() *condition {
 		}
 		return c
 	}
+	if t.kind == tIdent && t.text[0] == '_' {
+		p.next()
+		p.syntax(t)
+		return &condition{}
+	}
 	if t.kind == tIdent && p.toks[p.pos+1].kind == tLParen {
 		if n, ok := conditionFuncs[t.text]; ok {
 			p.next()
@@ -548,10 +566,17 @@ func (p *parser) operand(inUpdate bool) *operand {
 		p.ctx.usedVals[t.text] = true
 		return &operand{kind: opValue, val: v, ref: t.text}
 	case tIdent, tName:
+		if t.kind == tIdent && t.text[0] == '_' {
+			p.next()
+			p.syntax(t)
+			return &operand{}
+		}
 		if t.kind == tIdent && p.toks[p.pos+1].kind == tLParen {
 			p.next()
 			fn := t.text
 			switch {
+			case fn == "size" && inUpdate:
+				p.fail("The function is not allowed in an update expression; function: size")
 			case fn == "size":
 				p.count()
 				args := p.args(fn)
@@ -602,7 +627,7 @@ func (p *parser) path() docPath {
 				p.fail("Attribute name is a reserved keyword; reserved keyword: %s", t.text)
 				return
 			}
-			if c := t.text[0]; c >= '0' && c <= '9' {
+			if c := t.text[0]; c >= '0' && c <= '9' || c == '_' {
 				p.syntax(t)
 				return
 			}
@@ -707,6 +732,9 @@ func parseUpdate(expr string, ctx *exprContext) ([]action, *apiError) {
 	}
 	for i, a := range out {
 		for _, b := range out[i+1:] {
+			if a.path.conflicts(b.path) {
+				return nil, validation("Invalid UpdateExpression: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", a.path.list(), b.path.list())
+			}
 			if a.path.overlaps(b.path) {
 				return nil, validation("Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", a.path.list(), b.path.list())
 			}
@@ -769,6 +797,9 @@ func parseProjection(expr string, ctx *exprContext) ([]docPath, *apiError) {
 	}
 	for i, a := range out {
 		for _, b := range out[i+1:] {
+			if a.conflicts(b) {
+				return nil, validation("Invalid ProjectionExpression: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", a.list(), b.list())
+			}
 			if a.overlaps(b) {
 				return nil, validation("Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", a.list(), b.list())
 			}
@@ -789,6 +820,9 @@ func staticCheck(field string, c *condition) *apiError {
 	checkOperand = func(o *operand) *apiError {
 		if o.kind == opSize && len(o.args) == 1 {
 			a := o.args[0]
+			if a.kind == opSize {
+				return bad("size", kindN)
+			}
 			if a.kind == opValue {
 				switch a.val.k {
 				case kindS, kindB, kindSS, kindNS, kindBS, kindL, kindM:
@@ -844,7 +878,7 @@ func staticCheck(field string, c *condition) *apiError {
 	case condFunc:
 		switch c.op {
 		case "attribute_exists", "attribute_not_exists", "attribute_type":
-			if c.args[0].kind != opPath {
+			if c.op != "attribute_type" && c.args[0].kind != opPath {
 				return validation("Invalid %s: Operator or function requires a document path; operator or function: %s", field, c.op)
 			}
 			if c.op == "attribute_type" {

@@ -104,6 +104,13 @@ func legacyOne(name string, lc legacyCondition, expected bool) (*condition, *api
 		}
 		c.args = append(c.args, &operand{kind: opValue, val: v})
 	}
+	if lc.ComparisonOperator == "IN" {
+		for _, o := range c.args[2:] {
+			if o.val.k != c.args[1].val.k {
+				return nil, validation("One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type")
+			}
+		}
+	}
 	if lc.ComparisonOperator == "BETWEEN" {
 		lo, hi := c.args[1].val, c.args[2].val
 		if lo.k != hi.k {
@@ -203,7 +210,7 @@ func legacyUpdates(m map[string]legacyUpdate) ([]action, *apiError) {
 				}
 				return nil, validation("One or more parameter values were invalid: ADD action is not supported for the type %s", longKind(val.k))
 			}
-			out = append(out, action{kind: actAdd, path: path, value: &operand{kind: opValue, val: val}})
+			out = append(out, action{kind: actAdd, path: path, value: &operand{kind: opValue, val: val}, legacy: true})
 		case "DELETE":
 			if u.Value == nil {
 				out = append(out, action{kind: actRemove, path: path})
@@ -212,7 +219,7 @@ func legacyUpdates(m map[string]legacyUpdate) ([]action, *apiError) {
 			if !val.k.isSet() {
 				return nil, validation("One or more parameter values were invalid: DELETE action with value is not supported for the type %s", longKind(val.k))
 			}
-			out = append(out, action{kind: actDelete, path: path, value: &operand{kind: opValue, val: val}})
+			out = append(out, action{kind: actDelete, path: path, value: &operand{kind: opValue, val: val}, legacy: true})
 		default:
 			return nil, validation("1 validation error detected: Value '%s' at 'attributeUpdates.%s.member.action' failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]", u.Action, n)
 		}

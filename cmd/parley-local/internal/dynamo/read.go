@@ -289,7 +289,11 @@ func (q *search) checkSelect() *apiError {
 	}
 	switch {
 	case hasProj && sel != "SPECIFIC_ATTRIBUTES":
-		return validation("Cannot specify the AttributesToGet when choosing to get %s", sel)
+		member := "AttributesToGet"
+		if q.in.ProjectionExpression != nil {
+			member = "ProjectionExpression"
+		}
+		return validation("Cannot specify the %s when choosing to get %s", member, sel)
 	case !hasProj && sel == "SPECIFIC_ATTRIBUTES":
 		return validation("1 validation error detected: Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
 	case sel == "ALL_PROJECTED_ATTRIBUTES" && q.ix == nil:
@@ -425,16 +429,27 @@ func keyPart(c *condition) (string, []dvalue, string, *apiError) {
 		}
 		return o.path[0].name, true
 	}
+	for _, o := range c.args {
+		if o.kind == opPath && len(o.path) > 1 {
+			return "", nil, "", validation("KeyConditionExpressions cannot have conditions on nested attributes")
+		}
+	}
 	switch c.kind {
 	case condCompare:
 		if c.op == "<>" {
+			return "", nil, "", validation("Unsupported operator in KeyConditionExpression: <>")
+		}
+		left, right, op := c.args[0], c.args[1], c.op
+		if left.kind == opValue && right.kind == opPath {
+			// ":v < sk" is "sk > :v"
+			left, right = right, left
+			op = map[string]string{"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+		}
+		name, ok := pathOf(left)
+		if !ok || right.kind != opValue {
 			return "", nil, "", unsupported
 		}
-		name, ok := pathOf(c.args[0])
-		if !ok || c.args[1].kind != opValue {
-			return "", nil, "", unsupported
-		}
-		return name, []dvalue{c.args[1].val}, c.op, nil
+		return name, []dvalue{right.val}, op, nil
 	case condBetween:
 		name, ok := pathOf(c.args[0])
 		if !ok || c.args[1].kind != opValue || c.args[2].kind != opValue {
@@ -641,6 +656,11 @@ func (s *Store) scan(body []byte) reply {
 	if start != nil {
 		hash := valueID(q.start[q.sp.schema.hash])
 		pos := scanPos(hash)
+		if q.in.TotalSegments != nil {
+			if seg, _ := bits.Mul64(pos, uint64(*q.in.TotalSegments)); seg != uint64(*q.in.Segment) {
+				return validationError("The provided Exclusive start key does not map to the provided Segment and TotalSegments values.")
+			}
+		}
 		first = sort.Search(len(order), func(i int) bool {
 			p := order[i]
 			return p.hashPos > pos || (p.hashPos == pos && p.id >= hash)

@@ -61,10 +61,13 @@ func parseExprs(f *exprFields) (*exprs, *apiError) {
 		{"ScanFilter", "FilterExpression", f.ScanFilter != nil, f.FilterExpression != nil},
 		{"KeyConditions", "KeyConditionExpression", f.KeyConditions != nil, f.KeyConditionExpression != nil},
 	}
+	// KeyConditions may go with the other expressions (DynamoDB answers a
+	// Query of KeyConditions and a FilterExpression); every other legacy
+	// member refuses every expression member.
 	var legacy, modern []string
 	anyExpr := false
 	for _, p := range pairs {
-		if p.hasL {
+		if p.hasL && p.legacy != "KeyConditions" {
 			legacy = append(legacy, p.legacy)
 		}
 		if p.hasE {
@@ -76,6 +79,9 @@ func parseExprs(f *exprFields) (*exprs, *apiError) {
 	}
 	if f.ConditionalOperator != nil {
 		legacy = append(legacy, "ConditionalOperator")
+	}
+	if f.KeyConditions != nil && f.KeyConditionExpression != nil {
+		return nil, validation("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {KeyConditions} Expression parameters: {KeyConditionExpression}")
 	}
 	if len(legacy) > 0 && len(modern) > 0 {
 		return nil, validation("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {%s} Expression parameters: {%s}",
@@ -146,7 +152,7 @@ func parseExprs(f *exprFields) (*exprs, *apiError) {
 		if op != "AND" && op != "OR" {
 			return nil, validation("1 validation error detected: Value '%s' at 'conditionalOperator' failed to satisfy constraint: Member must satisfy enum value set: [AND, OR]", op)
 		}
-		if f.Expected == nil && f.QueryFilter == nil && f.ScanFilter == nil {
+		if len(f.Expected) == 0 && len(f.QueryFilter) == 0 && len(f.ScanFilter) == 0 {
 			return nil, validation("ConditionalOperator can only be used when Filter or Expected has two or more elements")
 		}
 	}
@@ -203,8 +209,8 @@ func (s *Store) lookup(name string) (*table, *apiError) {
 	if name == "" {
 		return nil, validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null")
 	}
-	if len(name) < 3 || len(name) > 255 {
-		return nil, validation("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must have length between 3 and 255", name)
+	if rep := validTableName(name); !rep.ok() {
+		return nil, &apiError{status: rep.status, typ: rep.errorType(), msg: rep.errorMessage()}
 	}
 	s.mu.Lock()
 	t := s.tables[name]
@@ -321,7 +327,7 @@ func checkIndexKeys(t *tableData, it ditem) *apiError {
 func checkItemSize(it ditem) *apiError {
 	for n := range it {
 		if n == "" {
-			return validation("One or more parameter values were invalid: An attribute name must not be empty")
+			return validation("One or more parameter values were invalid: Empty attribute name")
 		}
 		if len(n) > maxNameBytes {
 			return validation("One or more parameter values were invalid: Attribute name is too long: exceeded the maximum size limit of 65535 bytes")

@@ -223,6 +223,9 @@ func validDefinition(in createTableInput) *apiError {
 	types := map[string]string{}
 	var defined []string
 	for _, a := range in.AttributeDefinitions {
+		if len(a.AttributeName) == 0 || len(a.AttributeName) > 255 {
+			return validation("1 validation error detected: Value '%s' at 'attributeDefinitions.1.member.attributeName' failed to satisfy constraint: Member must have length less than or equal to 255", a.AttributeName)
+		}
 		switch a.AttributeType {
 		case "S", "N", "B":
 		default:
@@ -235,6 +238,9 @@ func validDefinition(in createTableInput) *apiError {
 		var keys []string
 		missing := false
 		for _, k := range ks {
+			if len(k.AttributeName) == 0 || len(k.AttributeName) > 255 {
+				return validation("1 validation error detected: Value '%s' at 'keySchema.1.member.attributeName' failed to satisfy constraint: Member must have length less than or equal to 255", k.AttributeName)
+			}
 			keys = append(keys, k.AttributeName)
 			if types[k.AttributeName] == "" {
 				missing = true
@@ -247,6 +253,13 @@ func validDefinition(in createTableInput) *apiError {
 			return validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(keys, ", "), strings.Join(defined, ", "))
 		}
 		return nil
+	}
+	for _, ks := range append([][]keyElement{in.KeySchema}, indexSchemas(in)...) {
+		for _, k := range ks {
+			if len(k.AttributeName) == 0 || len(k.AttributeName) > 255 {
+				return validation("1 validation error detected: Value '%s' at 'keySchema.1.member.attributeName' failed to satisfy constraint: Member must have length less than or equal to 255", k.AttributeName)
+			}
+		}
 	}
 	if err := undefined(in.KeySchema); err != nil {
 		return err
@@ -334,6 +347,15 @@ func validDefinition(in createTableInput) *apiError {
 	return nil
 }
 
+// indexSchemas are the key schemas of a definition's indexes.
+func indexSchemas(in createTableInput) [][]keyElement {
+	var out [][]keyElement
+	for _, ix := range append(slices.Clone(in.GlobalSecondaryIndexes), in.LocalSecondaryIndexes...) {
+		out = append(out, ix.KeySchema)
+	}
+	return out
+}
+
 // setTable records def and keeps the table's data and stream in step with
 // it: new data for a new table, indexes rebuilt when they changed, a new
 // stream when one is enabled, the old one ended when disabled. The caller
@@ -404,6 +426,16 @@ func (s *Store) updateTable(body []byte) reply {
 	if !ok {
 		return notFoundError(in.TableName)
 	}
+	if in.BillingMode == "" && len(in.ProvisionedThroughput) == 0 && in.StreamSpecification == nil && len(in.GlobalSecondaryIndexUpdates) == 0 {
+		return validationError("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
+	}
+	for _, ad := range in.AttributeDefinitions {
+		for _, have := range def.Create.AttributeDefinitions {
+			if have.AttributeName == ad.AttributeName && have.AttributeType != ad.AttributeType {
+				return validationError("One or more parameter values were invalid: Attributes cannot be redefined. Please check that your attribute has the same type as previously defined. Attribute: %s", ad.AttributeName)
+			}
+		}
+	}
 	// DynamoDB allows one index change per call.
 	if len(in.GlobalSecondaryIndexUpdates) > 1 {
 		return validationError("Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
@@ -416,7 +448,7 @@ func (s *Store) updateTable(body []byte) reply {
 			return validationError("Table already has an enabled stream: %s", s.streamARN(def))
 		}
 		if !spec.StreamEnabled && !def.streamEnabled() {
-			return validationError("Stream is already disabled for table %s", in.TableName)
+			return validationError("Table %s has no stream to disable: the stream is already disabled", in.TableName)
 		}
 	}
 	for _, u := range in.GlobalSecondaryIndexUpdates {

@@ -92,6 +92,16 @@ func serialization(format string, args ...any) *apiError {
 // on it: exactly one type, numbers that parse and fit, sets neither empty
 // nor with duplicates, NULL true.
 func decodeValue(raw json.RawMessage) (dvalue, *apiError) {
+	return decodeNested(raw, 1)
+}
+
+// maxNesting is how deep documents may nest: 32 levels, counting the item.
+const maxNesting = 32
+
+func decodeNested(raw json.RawMessage, depth int) (dvalue, *apiError) {
+	if depth >= maxNesting {
+		return dvalue{}, validation("Nesting Levels have exceeded supported limits: nested attributes are limited to 32 levels")
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return dvalue{}, serialization("Unexpected value type in payload: an attribute value must be an object")
@@ -103,12 +113,12 @@ func decodeValue(raw json.RawMessage) (dvalue, *apiError) {
 		return dvalue{}, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
 	}
 	for typ, x := range m {
-		return decodeTyped(typ, x)
+		return decodeTyped(typ, x, depth)
 	}
 	panic("unreachable")
 }
 
-func decodeTyped(typ string, x json.RawMessage) (dvalue, *apiError) {
+func decodeTyped(typ string, x json.RawMessage, depth int) (dvalue, *apiError) {
 	str := func() (string, *apiError) {
 		var s string
 		if err := json.Unmarshal(x, &s); err != nil {
@@ -192,7 +202,7 @@ func decodeTyped(typ string, x json.RawMessage) (dvalue, *apiError) {
 		}
 		out := make([]dvalue, len(list))
 		for i, e := range list {
-			v, err := decodeValue(e)
+			v, err := decodeNested(e, depth+1)
 			if err != nil {
 				return dvalue{}, err
 			}
@@ -206,7 +216,7 @@ func decodeTyped(typ string, x json.RawMessage) (dvalue, *apiError) {
 		}
 		out := make(map[string]dvalue, len(mm))
 		for name, e := range mm {
-			v, err := decodeValue(e)
+			v, err := decodeNested(e, depth+1)
 			if err != nil {
 				return dvalue{}, err
 			}
