@@ -290,6 +290,9 @@ func applyUpdate(old, key ditem, actions []action) (ditem, *apiError) {
 	for i, a := range actions {
 		if a.kind == actSet {
 			v, err := a.value.setValue(base)
+			if err != nil && a.legacy && err.msg == errOperandType {
+				err = validation("One or more parameter values were invalid: Type mismatch for attribute to update")
+			}
 			if err != nil {
 				return nil, err
 			}

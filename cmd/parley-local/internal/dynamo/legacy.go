@@ -181,6 +181,9 @@ func legacyUpdates(m map[string]legacyUpdate) ([]action, *apiError) {
 	var out []action
 	for _, n := range names {
 		u := m[n]
+		if n == "" {
+			return nil, validation("One or more parameter values were invalid: Empty attribute name")
+		}
 		path := docPath{{name: n}}
 		var val dvalue
 		if u.Value != nil {
@@ -205,7 +208,7 @@ func legacyUpdates(m map[string]legacyUpdate) ([]action, *apiError) {
 					// DynamoDB's legacy ADD appends to a list.
 					out = append(out, action{kind: actSet, path: path, value: &operand{kind: opListAppend, args: []*operand{
 						{kind: opIfNotExists, args: []*operand{{kind: opPath, path: path}, {kind: opValue, val: dvalue{k: kindL}}}},
-						{kind: opValue, val: val}}}})
+						{kind: opValue, val: val}}}, legacy: true})
 					continue
 				}
 				return nil, validation("One or more parameter values were invalid: ADD action is not supported for the type %s", longKind(val.k))

@@ -435,6 +435,8 @@ func keyPart(c *condition) (string, []dvalue, string, *apiError) {
 		}
 	}
 	switch c.kind {
+	case condIn:
+		return "", nil, "", validation("Invalid operator used in KeyConditionExpression: IN")
 	case condCompare:
 		if c.op == "<>" {
 			return "", nil, "", validation("Unsupported operator in KeyConditionExpression: <>")

@@ -101,9 +101,12 @@ func parseExprs(f *exprFields) (*exprs, *apiError) {
 			return nil, validation("ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null")
 		}
 	}
-	for k := range f.ExpressionAttributeNames {
+	for k, v := range f.ExpressionAttributeNames {
 		if len(k) < 2 || k[0] != '#' || len(k) > 255 {
 			return nil, validation("ExpressionAttributeNames contains invalid key: Syntax error; key: \"%s\"", k)
+		}
+		if v == "" {
+			return nil, validation("ExpressionAttributeNames contains invalid value: Empty attribute name for key %s", k)
 		}
 	}
 	values, err := decodeItem(f.ExpressionAttributeValues)
@@ -179,6 +182,9 @@ func parseExprs(f *exprFields) (*exprs, *apiError) {
 		}
 		seen := map[string]bool{}
 		for _, n := range f.AttributesToGet {
+			if n == "" {
+				return nil, validation("One or more parameter values were invalid: Empty attribute name")
+			}
 			if seen[n] {
 				return nil, validation("One or more parameter values were invalid: Duplicate value in attribute name: %s", n)
 			}
