@@ -66,7 +66,7 @@ func TestRepositoryTemplate(t *testing.T) {
 		t.Fatalf("notify streams = %+v", notify.Streams)
 	}
 	st := notify.Streams[0]
-	if st.Table != "ConversationsTable" || !st.ReportBatchItemFailures || !st.BisectBatchOnFunctionError || st.MaximumRetryAttempts != 5 || len(st.Filters) != 4 || st.BatchSize != 25 {
+	if st.Table != "ConversationsTable" || !st.ReportBatchItemFailures || !st.BisectBatchOnFunctionError || st.MaximumRetryAttempts != 5 || len(st.Filters) != 5 || st.BatchSize != 25 {
 		t.Errorf("stream = %+v", st)
 	}
 	sw := s.Functions["SweepFunction"]
