@@ -37,6 +37,12 @@ func awsConfig(region string) aws.Config {
 	}
 }
 
+// adminAttempts is how often the stack's own client tries a request: at a
+// tenth of requests throttled (Options.FaultRate 0.1) ten attempts all
+// fail once in 10^10, where the handlers' three failed once in a thousand
+// and a start's hundred-odd requests failed one start in twenty.
+const adminAttempts = 10
+
 // Connection pool of the handlers' clients. Every push and every store
 // request of every invocation goes to the stack's own address, so the pool
 // must keep as many idle connections as run at once: net/http's default

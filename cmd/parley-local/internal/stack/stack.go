@@ -183,7 +183,13 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.dbCfg, s.dbRegion = dbCfg, dbRegion
-	admin := dynamoClient(dbCfg, dbEndpoint, nil)
+	// The stack's own work (tables, seeding, ending stale connections, and
+	// what tests read through s.Store) plays the operator's part, the one
+	// parleyctl and CloudFormation play in AWS: it retries throttling as
+	// long as those do rather than fail a start under Options.FaultRate.
+	adminCfg := dbCfg.Copy()
+	adminCfg.RetryMaxAttempts = adminAttempts
+	admin := dynamoClient(adminCfg, dbEndpoint, nil)
 	if err := CreateTables(ctx, admin, spec.Tables); err != nil {
 		return nil, err
 	}
