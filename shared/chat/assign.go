@@ -128,15 +128,16 @@ func (s *Service) assignWorkstream(ctx context.Context, ws conversation.Workstre
 		}
 		before := len(assigned)
 		// Every send of a rush of new customers runs a pass like this one:
-		// starting each pass at its own place in the page keeps them from
-		// all fighting over the oldest conversation (and the next, and the
-		// next), while the page is still the oldest there are.
-		start := rand.N(len(queue))
-		for i := range queue {
+		// starting each pass at its own place among the conversations the
+		// agents have room for keeps them from all fighting over the
+		// oldest (and the next, and the next), while those assigned are
+		// still the oldest: a later customer never overtakes an earlier.
+		room := conversation.Room(pool.list, ws)
+		for _, i := range conversation.Rotation(len(queue), room, rand.N(len(queue))) {
 			if err := ctx.Err(); err != nil {
 				return seen, assigned, fmt.Errorf("assign %s: %w", ws.ID, err)
 			}
-			c := queue[(start+i)%len(queue)]
+			c := queue[i]
 			seen = append(seen, c.ID)
 			ok, full := s.assignOne(ctx, ws, c, pool)
 			if full {

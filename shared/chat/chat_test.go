@@ -204,6 +204,31 @@ func TestParkHandsFreedCapacityToTheQueue(t *testing.T) {
 	}
 }
 
+// When the stream brings several queued conversations in one batch and
+// the agents have room for fewer, the oldest are assigned: a later
+// customer never overtakes an earlier one, whichever place a pass starts.
+func TestTheOldestQueuedAreAssignedFirst(t *testing.T) {
+	for round := range 8 {
+		w := newWorld(t)
+		w.manual = true
+		w.connect("bob", "")
+		w.settle()
+		var ids []string
+		for i := range 6 {
+			c := w.connect(fmt.Sprintf("cust%d", i), "persistent")
+			ids = append(ids, idOf(w.ok(c, `{"action":"send","clientMessageId":"m1","text":"hello"}`)))
+			w.clock.advance(time.Millisecond)
+		}
+		w.settle() // one batch: six queued, room for three
+		for i, id := range ids {
+			c := w.conversation(id)
+			if want := i < 3; (c.Status == conversation.Active) != want {
+				t.Fatalf("round %d: conversation %d is %s; want the three oldest active, the rest queued", round, i, c.Status)
+			}
+		}
+	}
+}
+
 // A stream notification is strict: a failed push leaves the transition
 // unmarked, so Lambda delivers the record again; a gone connection is
 // forgotten, not a failure.

@@ -183,6 +183,8 @@ type clock struct {
 
 func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.at }
 
+func (c *clock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.at = c.at.Add(d) }
+
 func newWorld(t *testing.T) *world {
 	db, tables := localtest.DynamoDB(t)
 	w := &world{t: t, ctx: t.Context(), push: newPusher(), clock: &clock{at: time.Now()}}

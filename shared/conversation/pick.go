@@ -29,3 +29,39 @@ func better(a, b Agent) bool {
 	}
 	return a.ID < b.ID
 }
+
+// Room is how many more of ws's conversations the agents can take now: the
+// sum, over the available agents serving ws, of how many times ws's units
+// fit into their free capacity.
+func Room(agents []Agent, ws Workstream) int {
+	ws = ws.WithDefaults()
+	n := 0
+	for _, a := range agents {
+		if a.Available() && a.Serves(ws.ID) && ws.Units > 0 {
+			n += a.Free() / ws.Units
+		}
+	}
+	return n
+}
+
+// Rotation is the order in which a pass offers a page of n queued
+// conversations, oldest first, when room of them can be taken: it starts
+// at the page's start-th conversation but only among the room oldest, so
+// that concurrent passes spread over the conversations that will be
+// assigned anyway while the oldest are still the ones assigned, never one
+// queued later. start is taken modulo min(room, n).
+func Rotation(n, room, start int) []int {
+	head := min(max(room, 1), n)
+	order := make([]int, 0, n)
+	if head == 0 {
+		return order
+	}
+	start %= head
+	for i := range head {
+		order = append(order, (start+i)%head)
+	}
+	for i := head; i < n; i++ {
+		order = append(order, i)
+	}
+	return order
+}
