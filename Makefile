@@ -100,9 +100,10 @@ bench:
 	@mkdir -p $(BENCH_OUT)
 	$(GO) build -o bin/parley-local ./cmd/parley-local
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./bench/ > $(BENCH_OUT)/gobench.txt || { cat $(BENCH_OUT)/gobench.txt; exit 1; }
-	$(GO) test -run '^$$' -bench BenchmarkStackSend -count 1 -cpuprofile $(BENCH_OUT)/cpu.out -o $(BENCH_OUT)/bench.test ./bench/ > /dev/null
+	$(GO) test -run '^$$' -bench BenchmarkStackSendParallel -benchtime 3s -count 1 -cpuprofile $(BENCH_OUT)/cpu.out -mutexprofile $(BENCH_OUT)/mutex.out -o $(BENCH_OUT)/bench.test ./bench/ > /dev/null
 	$(GO) tool pprof -top -nodecount 30 $(BENCH_OUT)/bench.test $(BENCH_OUT)/cpu.out > $(BENCH_OUT)/cpu-top.txt
-	@rm -f $(BENCH_OUT)/bench.test $(BENCH_OUT)/cpu.out
+	$(GO) tool pprof -top -cum -nodecount 200 $(BENCH_OUT)/bench.test $(BENCH_OUT)/mutex.out > $(BENCH_OUT)/mutex-top.txt
+	@rm -f $(BENCH_OUT)/bench.test $(BENCH_OUT)/cpu.out $(BENCH_OUT)/mutex.out
 	$(GO) run ./cmd/parley-load --exec bin/parley-local --suite full --out $(BENCH_OUT) --gobench $(BENCH_OUT)/gobench.txt --report BENCHMARKS.md
 
 bench-quick:

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -367,6 +368,50 @@ func BenchmarkStackSend(b *testing.B) {
 		id := obj(ack["message"])["id"]
 		agent.await(b, func(f map[string]any) bool { return f["type"] == "message" && obj(f["message"])["id"] == id })
 	}
+}
+
+// BenchmarkStackSendParallel is BenchmarkStackSend with 64 customers
+// sending at once (each waits for its ack, not for the agent's receipt):
+// the stack under concurrent load, to profile for CPU and lock contention
+// (-cpuprofile, -mutexprofile).
+func BenchmarkStackSendParallel(b *testing.B) {
+	s := localtest.Stack(b)
+	db := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("parleylocal", "parleylocal", "")},
+		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(s.DynamoDBEndpoint()) })
+	st := store.New(db, store.Tables{Settings: "parley-settings"})
+	if err := st.PutAgentDefaults(b.Context(), conversation.AgentDefaults{Capacity: 1000}, false); err != nil {
+		b.Fatal(err)
+	}
+	agent := dialWS(b, s.URL, map[string]any{"role": "agent", "sub": "bob", "name": "Bob"})
+	agent.request(b, map[string]any{"action": "hello"})
+	const convs = 64
+	type cust struct {
+		c  *wsClient
+		id string
+	}
+	pool := make(chan cust, convs)
+	for i := 0; i < convs; i++ {
+		c := dialWS(b, s.URL, map[string]any{"role": "customer", "sub": fmt.Sprintf("cust%d", i), "widget": "persistent"})
+		ack := c.request(b, map[string]any{"action": "send", "clientMessageId": "open", "text": "hello"})
+		id := obj(ack["conversation"])["id"].(string)
+		agent.await(b, func(f map[string]any) bool {
+			return f["type"] == "conversation" && obj(f["conversation"])["id"] == id && obj(f["conversation"])["status"] == "active"
+		})
+		pool <- cust{c, id}
+	}
+	go func() {
+		for range agent.frames { // the agent's copies, read and dropped
+		}
+	}()
+	var n atomic.Int64
+	b.SetParallelism(convs / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := <-pool
+		for pb.Next() {
+			c.c.request(b, map[string]any{"action": "send", "conversationId": c.id, "clientMessageId": fmt.Sprintf("m%d", n.Add(1)), "text": "a benchmark message of ordinary length"})
+		}
+	})
 }
 
 type wsClient struct {

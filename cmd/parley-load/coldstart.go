@@ -220,6 +220,11 @@ func packageSizes(ctx context.Context, bin string) ([]pkgSize, error) {
 		if err != nil {
 			continue
 		}
+		// Code (T), read-only data (R) and data (D) are in the file;
+		// BSS (B) and undefined symbols (U) are not.
+		if t := strings.ToUpper(f[2]); t != "T" && t != "R" && t != "D" {
+			continue
+		}
 		by[packageOf(strings.Join(f[3:], " "))] += size
 	}
 	var list []pkgSize

@@ -50,32 +50,40 @@ type result struct {
 	MsgsPerS         float64 `json:"msgs_per_s"`
 	// Delivery latency: a message's send (its timestamp, written into its
 	// text) to the other party's receipt of its message event.
-	Latency     quantiles      `json:"delivery_latency_ms"`
-	AckLatency  quantiles      `json:"ack_latency_ms"`
-	Lost        int            `json:"lost"`
-	Duplicated  int            `json:"duplicated"`
-	Overlap     int            `json:"resume_overlap"` // seen in a session or assignment snapshot and as an event on the same party (the client dedupes by seq)
-	Gaps        int            `json:"seq_gaps"`
-	SeqConflict int            `json:"seq_conflicts"`
-	Unassigned  int            `json:"unassigned_conversations"`
-	Unacked     int            `json:"unacked_sends"`
-	Errors      map[string]int `json:"errors_by_code"`
-	Reconnects  int            `json:"reconnects"`
-	Parks       int            `json:"parks"`
-	Pickups     int            `json:"pickups"`
-	Connections int            `json:"connections"`
-	FramesOut   int64          `json:"client_frames_sent"`
-	FramesIn    int64          `json:"client_frames_received"`
-	MaxFrame    int64          `json:"largest_frame_bytes"`
+	Latency    quantiles `json:"delivery_latency_ms"`
+	AckLatency quantiles `json:"ack_latency_ms"`
+	// LatencySteady: messages sent after every customer's first send was
+	// acknowledged (OpenedAfter seconds into the run).
+	LatencySteady quantiles      `json:"delivery_latency_after_open_ms"`
+	OpenedAfter   float64        `json:"all_open_after_s"`
+	Timeline      []slice        `json:"delivery_latency_by_5s"`
+	Lost          int            `json:"lost"`
+	Duplicated    int            `json:"duplicated"`
+	Overlap       int            `json:"resume_overlap"` // seen in a session or assignment snapshot and as an event on the same party (the client dedupes by seq)
+	Gaps          int            `json:"seq_gaps"`
+	SeqConflict   int            `json:"seq_conflicts"`
+	Unassigned    int            `json:"unassigned_conversations"`
+	Unacked       int            `json:"unacked_sends"`
+	Errors        map[string]int `json:"errors_by_code"`
+	Reconnects    int            `json:"reconnects"`
+	Parks         int            `json:"parks"`
+	Pickups       int            `json:"pickups"`
+	Connections   int            `json:"connections"`
+	FramesOut     int64          `json:"client_frames_sent"`
+	FramesIn      int64          `json:"client_frames_received"`
+	MaxFrame      int64          `json:"largest_frame_bytes"`
 	// Cost, from the stack's per-invocation attribution.
-	Window      window              `json:"window"`
-	PerKind     map[string]kindCost `json:"per_request_kind"`
-	Missed      int64               `json:"invocations_unread"`
-	StackCPU    float64             `json:"stack_cpu_seconds"`
-	LoaderCPU   float64             `json:"load_generator_cpu_seconds"`
-	StoreConvs  int                 `json:"conversations_in_store,omitempty"`
-	Capacity    int                 `json:"agent_capacity"`
-	ErrorSample []string            `json:"error_sample,omitempty"`
+	Window   window              `json:"window"`
+	PerKind  map[string]kindCost `json:"per_request_kind"`
+	Missed   int64               `json:"invocations_unread"`
+	StackCPU float64             `json:"stack_cpu_seconds"`
+	// OtherCPU is what every other process on the machine used meanwhile
+	// (the machine's busy time less the stack's and this command's).
+	OtherCPU    float64  `json:"other_processes_cpu_seconds"`
+	LoaderCPU   float64  `json:"load_generator_cpu_seconds"`
+	StoreConvs  int      `json:"conversations_in_store,omitempty"`
+	Capacity    int      `json:"agent_capacity"`
+	ErrorSample []string `json:"error_sample,omitempty"`
 }
 
 // quantiles of a latency distribution, in milliseconds.
@@ -106,6 +114,14 @@ func quantilesOf(d []time.Duration) quantiles {
 	return quantiles{N: len(s), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: ms(s[len(s)-1]), Mean: ms(total / time.Duration(len(s)))}
 }
 
+// slice is the delivery latency of the messages sent in one 5 s slice.
+type slice struct {
+	From float64 `json:"from_s"`
+	N    int     `json:"n"`
+	P50  float64 `json:"p50_ms"`
+	P99  float64 `json:"p99_ms"`
+}
+
 // kindCost is what one kind of request's invocations cost on average.
 type kindCost struct {
 	Invocations int64            `json:"invocations"`
@@ -115,6 +131,10 @@ type kindCost struct {
 	Read        float64          `json:"read_units"`
 	Write       float64          `json:"write_units"`
 	DurationMs  float64          `json:"duration_ms"`
+	// Over3 counts invocations that made more than 3 DynamoDB requests
+	// (a send that lost a race and read again); MaxDynamoDB the most.
+	Over3       int64 `json:"invocations_over_3_requests"`
+	MaxDynamoDB int64 `json:"max_dynamodb_requests"`
 }
 
 // party is one side's view of the run: what each connection it had
@@ -146,6 +166,8 @@ type run struct {
 	convAgent map[string]string           // conversation → agent party
 	convCust  map[string]string           // conversation → customer party
 	latency   []time.Duration
+	sentOff   []time.Duration // each latency sample's send time, from the start
+	opened    time.Time       // when the last customer's first send was acknowledged
 	acks      []time.Duration
 	errs      map[string]int
 	sample    []string
@@ -207,6 +229,7 @@ func (r *run) got(party string, m map[string]any, snapshot bool, now time.Time) 
 			// A party's own message never arrives as an event (only its ack).
 			if sender["role"] != roleOf(party) {
 				r.latency = append(r.latency, now.Sub(at))
+				r.sentOff = append(r.sentOff, at.Sub(r.started))
 			}
 		}
 	}
@@ -462,7 +485,7 @@ func runScenario(ctx context.Context, t target, sc scenario) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	cpu0, lcpu0 := t.cpu(), selfCPU()
+	cpu0, lcpu0, m0 := t.cpu(), selfCPU(), machineBusy()
 	r.framesOut.Store(0)
 	r.framesIn.Store(0)
 	for _, a := range agents {
@@ -499,7 +522,7 @@ func runScenario(ctx context.Context, t target, sc scenario) (result, error) {
 
 	// Wait until every message reached its recipient, or 15 s.
 	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) && r.undelivered() > 0 {
+	for time.Now().Before(deadline) && (r.undelivered() > 0 || r.unassigned() > 0) {
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
@@ -515,6 +538,7 @@ func runScenario(ctx context.Context, t target, sc scenario) (result, error) {
 	recs, missed := poll.finish()
 	res.StackCPU = t.cpu() - cpu0
 	res.LoaderCPU = selfCPU() - lcpu0
+	res.OtherCPU = machineBusy() - m0 - res.StackCPU - res.LoaderCPU
 	res.Window = diff(after, before)
 	res.PerKind = perKind(recs)
 	res.Missed = missed
@@ -584,6 +608,19 @@ func (r *run) undelivered() int {
 			continue
 		}
 		if x := r.recv[to][id]; x == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// unassigned counts conversations with customer messages and no agent yet.
+func (r *run) unassigned() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for conv := range r.convCust {
+		if r.convAgent[conv] == "" {
 			n++
 		}
 	}
@@ -661,6 +698,24 @@ func (r *run) tally(res *result) {
 		}
 	}
 	res.Latency = quantilesOf(r.latency)
+	// Once every customer is in its conversation (connects, first sends
+	// and assignments done), and by 5 s slice of the run.
+	var steady []time.Duration
+	buckets := map[int][]time.Duration{}
+	for i, d := range r.latency {
+		if r.started.Add(r.sentOff[i]).After(r.opened) {
+			steady = append(steady, d)
+		}
+		buckets[int(r.sentOff[i]/(5*time.Second))] = append(buckets[int(r.sentOff[i]/(5*time.Second))], d)
+	}
+	res.LatencySteady = quantilesOf(steady)
+	res.OpenedAfter = r.opened.Sub(r.started).Seconds()
+	for i := 0; i < len(buckets)+1; i++ {
+		if b, ok := buckets[i]; ok {
+			q := quantilesOf(b)
+			res.Timeline = append(res.Timeline, slice{From: float64(i * 5), N: q.N, P50: q.P50, P99: q.P99})
+		}
+	}
 	res.AckLatency = quantilesOf(r.acks)
 }
 
@@ -819,9 +874,13 @@ func (cu *customer) acked(f map[string]any, t0 time.Time) {
 	m, cv := obj(f["message"]), obj(f["conversation"])
 	id, _ := m["id"].(string)
 	conv, _ := cv["id"].(string)
+	first := cu.conv == ""
 	cu.conv = conv
 	cu.note(int64(num(m["seq"])))
 	r.mu.Lock()
+	if first && now.After(r.opened) {
+		r.opened = now
+	}
 	r.acks = append(r.acks, now.Sub(t0))
 	r.msgs[id] = &msgInfo{conv: conv, seq: int64(num(m["seq"])), sender: cu.party, sentAt: t0}
 	r.convCust[conv] = cu.party
@@ -1034,11 +1093,12 @@ func (a *agent) pickup(ctx context.Context, j job) {
 // requestId of the frame (this command names them) or by function.
 func perKind(recs []record) map[string]kindCost {
 	type acc struct {
-		n         int64
-		ddb, push int64
-		rd, wr    float64
-		dur       int64
-		ops       map[string]int64
+		n          int64
+		ddb, push  int64
+		rd, wr     float64
+		dur        int64
+		ops        map[string]int64
+		over, most int64
 	}
 	by := map[string]*acc{}
 	for _, rec := range recs {
@@ -1067,6 +1127,10 @@ func perKind(recs []record) map[string]kindCost {
 			by[kind] = x
 		}
 		x.n++
+		if d := sum(rec.DynamoDB); d > 3 {
+			x.over++
+		}
+		x.most = max(x.most, sum(rec.DynamoDB))
 		x.ddb += sum(rec.DynamoDB)
 		x.push += rec.ManagementAPI["PostToConnection"]
 		x.rd += rec.Capacity.Read
@@ -1080,7 +1144,7 @@ func perKind(recs []record) map[string]kindCost {
 	for k, x := range by {
 		n := float64(x.n)
 		out[k] = kindCost{Invocations: x.n, DynamoDB: float64(x.ddb) / n, ByOperation: x.ops, Pushes: float64(x.push) / n,
-			Read: x.rd / n, Write: x.wr / n, DurationMs: float64(x.dur) / n}
+			Read: x.rd / n, Write: x.wr / n, DurationMs: float64(x.dur) / n, Over3: x.over, MaxDynamoDB: x.most}
 	}
 	return out
 }

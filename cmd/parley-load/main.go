@@ -32,10 +32,10 @@ import (
 )
 
 type options struct {
-	url, exec, template, suite, out, report, gobench string
-	dynamoDBLocal, inMemory                          bool
-	sc                                               scenario
-	timeout                                          time.Duration
+	url, exec, template, suite, out, report, gobench, render string
+	dynamoDBLocal, inMemory                                  bool
+	sc                                                       scenario
+	timeout                                                  time.Duration
 }
 
 func main() {
@@ -49,6 +49,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/out", "where the suites write summary.json and the plots")
 	flag.StringVar(&o.report, "report", "", "the full suite's Markdown report (BENCHMARKS.md)")
 	flag.StringVar(&o.gobench, "gobench", "", "go test -bench output to include in the report")
+	flag.StringVar(&o.render, "render", "", "write --report from this summary.json of an earlier full run, running nothing")
 	flag.IntVar(&o.sc.Customers, "customers", 30, "customers sending")
 	flag.IntVar(&o.sc.Agents, "agents", 3, "agents online")
 	flag.IntVar(&o.sc.Idle, "idle", 0, "extra customers connected who send nothing")
@@ -65,10 +66,12 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	var err error
-	switch o.suite {
-	case "":
+	switch {
+	case o.render != "":
+		err = render(o)
+	case o.suite == "":
 		err = single(ctx, o)
-	case "quick", "full":
+	case o.suite == "quick" || o.suite == "full":
 		if o.exec == "" {
 			err = errors.New("--suite needs --exec (the suites start their own stacks)")
 			break
@@ -113,6 +116,7 @@ func printResult(r result) {
 		r.Messages, r.CustomerMessages, r.AgentMessages, r.Seconds, r.MsgsPerS, r.Reconnects, r.Parks, r.Pickups)
 	fmt.Printf("  delivery latency ms: p50 %.1f p95 %.1f p99 %.1f max %.1f (n=%d); ack p50 %.1f p99 %.1f\n",
 		r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.Latency.N, r.AckLatency.P50, r.AckLatency.P99)
+	fmt.Printf("  after all opened (%.1f s): p50 %.1f p99 %.1f; by 5 s: %v\n", r.OpenedAfter, r.LatencySteady.P50, r.LatencySteady.P99, r.Timeline)
 	fmt.Printf("  lost %d, duplicated %d, resume overlap %d, seq gaps %d, seq conflicts %d, unassigned %d, unacked %d\n",
 		r.Lost, r.Duplicated, r.Overlap, r.Gaps, r.SeqConflict, r.Unassigned, r.Unacked)
 	if len(r.Errors) > 0 {
@@ -127,7 +131,7 @@ func printResult(r result) {
 		fmt.Printf("  customer send: %.2f DynamoDB requests %v, %.2f write units, %.2f read units, %.2f pushes\n", k.DynamoDB, k.ByOperation, k.Write, k.Read, k.Pushes)
 	}
 	if r.StackCPU >= 0 {
-		fmt.Printf("  CPU: stack %.1f s, load generator %.1f s (%.2f ms of stack CPU per message)\n", r.StackCPU, r.LoaderCPU, 1000*r.StackCPU/float64(max(r.Messages, 1)))
+		fmt.Printf("  CPU: stack %.1f s, load generator %.1f s, other processes %.1f s (%.2f ms of stack CPU per message)\n", r.StackCPU, r.LoaderCPU, r.OtherCPU, 1000*r.StackCPU/float64(max(r.Messages, 1)))
 	}
 }
 
@@ -138,6 +142,22 @@ func selfCPU() float64 {
 		return -1
 	}
 	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
+// render rewrites the report from a full run's summary.json.
+func render(o options) error {
+	b, err := os.ReadFile(o.render)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", o.render, err)
+	}
+	var s summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("decode %s: %w", o.render, err)
+	}
+	if o.report == "" {
+		return errors.New("--render needs --report")
+	}
+	return writeReport(o, s)
 }
 
 func writeJSON(path string, v any) error {

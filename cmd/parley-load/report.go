@@ -87,13 +87,14 @@ func writeReport(o options, s summary) error {
 	w("## Latency against load (embedded store)\n\n")
 	w("Each customer sends %.1f messages a second; one stack for the whole sweep.\n\n", targetScenario.Rate)
 	w("![delivery latency against load](%s)\n\n", rel(latencySVG))
-	w("| run | connections | messages | msg/s | p50 ms | p95 ms | p99 ms | max ms | ack p99 ms | lost | dup | overlap | errors | stack CPU | load CPU | stack CPU ms/msg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	w("| run | connections | messages | msg/s | p50 ms | p95 ms | p99 ms | max ms | p99 after open ms | ack p99 ms | lost | dup | overlap | unassigned | errors | stack CPU | load CPU | other CPU | stack CPU ms/msg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range s.LoadSweep {
-		w("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d | %d | %s | %s | %s | %.2f |\n", r.Scenario.Name, r.Connections, r.Messages, r.MsgsPerS,
-			r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.AckLatency.P99, r.Lost, r.Duplicated, r.Overlap, errs(r.Errors),
-			cores(r.StackCPU, r.Seconds), cores(r.LoaderCPU, r.Seconds), 1000*r.StackCPU/float64(max(r.Messages, 1)))
+		w("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d | %d | %d | %s | %s | %s | %s | %.2f |\n", r.Scenario.Name, r.Connections, r.Messages, r.MsgsPerS,
+			r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.LatencySteady.P99, r.AckLatency.P99, r.Lost, r.Duplicated, r.Overlap, r.Unassigned, errs(r.Errors),
+			cores(r.StackCPU, r.Seconds), cores(r.LoaderCPU, r.Seconds), cores(r.OtherCPU, r.Seconds), 1000*r.StackCPU/float64(max(r.Messages, 1)))
 	}
-	w("\n*stack CPU* and *load CPU*: CPU seconds over the run's sending time, as cores busy (of %d).\n\n", s.Machine.CPUs)
+	w("\n*stack CPU*, *load CPU*, *other CPU*: CPU seconds of the stack, of the load generator and of every other process on the machine over the run's sending time, as cores busy (of %d). *p99 after open*: messages sent after every customer's first send was acknowledged (the connect and assignment rush over). *unassigned*: conversations still queued when the run ended (their messages are stored, and not counted as lost). ", s.Machine.CPUs)
+	w("p99 of the headline run by 5 s slice of its sending time: %s.\n\n", timeline(h))
 
 	// What a message costs.
 	w("## What a message costs (run: %s)\n\n", h.Scenario.Name)
@@ -187,13 +188,25 @@ func writeReport(o options, s summary) error {
 		}
 	}
 	if top, err := os.ReadFile(filepath.Join(o.out, "cpu-top.txt")); err == nil {
-		w("## Where the CPU goes\n\n")
-		w("CPU profile of the whole stack in one process (gateway, functions, embedded store) serving WebSocket sends: `go test -run '^$' -bench BenchmarkStackSend -cpuprofile bench/out/cpu.out ./bench/`, then `go tool pprof -top`:\n\n```\n%s```\n\n", limitLines(string(top), 40))
+		w("## Where the CPU and the waiting go\n\n")
+		w("Profiles of a whole stack in one process (gateway, functions, embedded store) serving 64 customers' concurrent WebSocket sends: `go test -run '^$' -bench BenchmarkStackSendParallel -benchtime 3s -cpuprofile bench/out/cpu.out -mutexprofile bench/out/mutex.out ./bench/`, then `go tool pprof -top` (CPU, by function):\n\n```\n%s```\n\n", limitLines(string(top), 40))
+	}
+	if mu, err := os.ReadFile(filepath.Join(o.out, "mutex-top.txt")); err == nil {
+		w("Lock contention (`go tool pprof -top -cum` of the mutex profile: time goroutines waited for a lock, by the frames they waited in; Parley's own frames):\n\n```\n%s```\n\n", mutexFrames(string(mu), 25))
 	}
 
 	w("## Targets missed, why, and what it would take\n\n")
-	w("%s\n", missed(s))
+	mu, _ := os.ReadFile(filepath.Join(o.out, "mutex-top.txt"))
+	w("%s\n", missed(s, string(mu)))
 	return os.WriteFile(o.report, []byte(b.String()), 0o644)
+}
+
+func timeline(r result) string {
+	var parts []string
+	for _, sl := range r.Timeline {
+		parts = append(parts, fmt.Sprintf("%.0f-%.0f s: %.1f ms (n=%d)", sl.From, sl.From+5, sl.P99, sl.N))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func yes(ok bool) string {
@@ -276,6 +289,40 @@ func reqOf(rs []result, i int) string {
 	return fmt.Sprintf("%.2f", perMessage(rs[i]).SendDynamoDB)
 }
 
+// mutexFrames keeps the header and the first n lines of Parley's own
+// frames (and the lock itself) of a pprof -top -cum listing.
+func mutexFrames(s string, n int) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		switch {
+		case strings.Contains(l, "flat%"), strings.HasPrefix(l, "Showing nodes"), strings.HasPrefix(l, "Type:"):
+			out = append(out, l)
+		case strings.Contains(l, "parley-chat/parley/"), strings.Contains(l, "sync.(*"):
+			if len(out) < n+3 {
+				out = append(out, l)
+			}
+		}
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// mutexShare is the share of all lock waiting spent under frames whose
+// name contains frame, from a pprof -top -cum listing (-1: not listed).
+func mutexShare(s, frame string) float64 {
+	best := -1.0
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 6 || !strings.Contains(f[len(f)-1], frame) {
+			continue
+		}
+		var pct float64
+		if _, err := fmt.Sscanf(f[4], "%f%%", &pct); err == nil && pct > best {
+			best = pct
+		}
+	}
+	return best
+}
+
 func limitLines(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {
@@ -323,15 +370,35 @@ func costPlot(s summary) plot {
 
 // missed says, for each target the run missed, what was measured and what
 // would close the gap.
-func missed(s summary) string {
+func missed(s summary, mutexTop string) string {
 	var out []string
 	h := s.Headline
 	if h.Latency.P99 > 50 {
-		busy := (h.StackCPU + h.LoaderCPU) / math.Max(h.Seconds, 1e-9)
-		out = append(out, fmt.Sprintf("- **p99 delivery %.1f ms > 50 ms with 200 customers and 20 agents.** Measured: the stack used %.2f ms of CPU per message and %.2f cores, the load generator %.2f cores, together %.2f of the machine's %d; the latency grows with load in the sweep above while per-message requests stay flat, so the tail is queueing for CPU, not store round trips. "+
-			"The stack runs every Lambda, the API Gateway emulation, the stream poller and the embedded store in one process and talks to its own store over loopback HTTP with the AWS SDK (JSON encoding and signing on both sides of every request, three per send). "+
-			"What it would take: on this machine, a load generator on another host (it competes for the same cores) and fewer CPU-seconds per message in the stack (the profile above shows where they go); on AWS the functions scale out and DynamoDB answers in single-digit milliseconds, which this local figure does not predict.",
-			h.Latency.P99, 1000*h.StackCPU/float64(max(h.Messages, 1)), h.StackCPU/math.Max(h.Seconds, 1e-9), h.LoaderCPU/math.Max(h.Seconds, 1e-9), busy, s.Machine.CPUs))
+		secs := math.Max(h.Seconds, 1e-9)
+		stack, load, other := h.StackCPU/secs, h.LoaderCPU/secs, math.Max(h.OtherCPU, 0)/secs
+		busy := stack + load + other
+		var b strings.Builder
+		fmt.Fprintf(&b, "- **p99 delivery %.1f ms > 50 ms with 200 customers and 20 agents** (p50 %.1f, p95 %.1f; p99 after every customer had opened its conversation %.1f; by 5 s slice: %s). ",
+			h.Latency.P99, h.Latency.P50, h.Latency.P95, h.LatencySteady.P99, timeline(h))
+		fmt.Fprintf(&b, "Measured CPU over the run: the stack %.2f cores (%.2f ms per message), the load generator %.2f, other processes %.2f: %.2f of %d. ",
+			stack, 1000*h.StackCPU/float64(max(h.Messages, 1)), load, other, busy, s.Machine.CPUs)
+		if busy >= 0.8*float64(s.Machine.CPUs) {
+			b.WriteString("The machine was CPU-bound: messages queued for a core. ")
+		} else {
+			b.WriteString("The machine was not CPU-bound, so the slow messages waited inside the stack rather than for a core. ")
+		}
+		if other >= 0.2 {
+			fmt.Fprintf(&b, "Other processes (another test or build on the machine) took %.2f cores during the run, which the stack had to share. ", other)
+		}
+		lockFix := ""
+		if e, c := mutexShare(mutexTop, "metrics.(*Invocation).End"), mutexShare(mutexTop, "stack.countOperations"); e >= 0 || c >= 0 {
+			if math.Max(e, 0)+math.Max(c, 0) >= 10 {
+				lockFix = "per-invocation counts merged without one global lock in `cmd/parley-local/internal/metrics`, "
+			}
+			fmt.Fprintf(&b, "The mutex profile of a whole stack under concurrent sends (above) puts %.0f%% of all lock waiting under the local stack's per-invocation metrics (`metrics.(*Invocation).End`) and %.0f%% under its per-request counting (`stack.countOperations`): the accounting that produces these figures, a global lock that exists only in the local stack. ", math.Max(e, 0), math.Max(c, 0))
+		}
+		b.WriteString("What it would take, locally: " + lockFix + "fewer CPU-milliseconds per message (each send makes three loopback HTTP requests to the embedded store through the AWS SDK, with JSON and request signing on both sides), the load generator on another machine, and a quiet machine. None of this predicts AWS, where functions run in parallel sandboxes and DynamoDB answers in single-digit milliseconds.")
+		out = append(out, b.String())
 	}
 	maxReq, maxWCU := 0.0, 0.0
 	for _, r := range s.StoreSweep {
@@ -343,8 +410,13 @@ func missed(s summary) string {
 		out = append(out, fmt.Sprintf("- **%.2f write units per customer send > 4.** Measured per send: %s. The send's one TransactWriteItems carries several items, each charged twice in a transaction, plus the index entries its conversation update rewrites. What it would take: the data-model change of issue 13 (idempotency without a third transaction item, index projections a `lastSeq` bump does not rewrite).",
 			maxWCU, ops(k.ByOperation, k.Invocations)))
 	}
-	if maxReq > 3 {
-		out = append(out, fmt.Sprintf("- **%.2f DynamoDB requests per customer send > 3.**", maxReq))
+	if maxReq > 3.005 {
+		var over, n, most int64
+		for _, r := range s.StoreSweep {
+			k := r.PerKind["customer send"]
+			over, n, most = over+k.Over3, n+k.Invocations, max(most, k.MaxDynamoDB)
+		}
+		out = append(out, fmt.Sprintf("- **%.2f DynamoDB requests per customer send (mean) > 3.** %d of %d customer sends made more than 3 (at most %d): a send whose conversation changed between its read and its write (an agent's reply, a park, an assignment) reads it again and retries, as the conditional write demands. Every other send made exactly 3. What it would take: nothing short of fewer races; the retry is what keeps `seq` gap-free.", maxReq, over, n, most))
 	}
 	if s.CostModel.Total > targetUSDPerMillion {
 		var big costLine
