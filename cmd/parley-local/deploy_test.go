@@ -181,17 +181,17 @@ var want = map[string][]grant{
 	"ConnectFunction": {{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"},
 		{"ConnectionsTable", "", "PutItem"}, {"CustomersTable", "", "GetItem"}, {"CustomersTable", "", "UpdateItem"},
 		{"AgentsTable", "", "GetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
-		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"}},
+		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "BatchGetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queueKeys", "Query"}},
 	// Disconnect: Connection, RemoveConnection.
 	"DisconnectFunction": {{"ConnectionsTable", "", "GetItem"}, {"ConnectionsTable", "", "DeleteItem"},
 		{"CustomersTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"}},
 	// hello (Agent, AgentConversations, Customer, Conversation and the last
 	// closed one, Messages), send (the widget and workstream, Apply with
-	// create and message, the duplicate's marker and message, Parties),
+	// create and message, a resend's stored message, Parties),
 	// history, typing, read (MarkRead), and forgetting gone connections.
 	// Assignment is the stream's (Notify), not the send's.
 	"MessageFunction": {{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "PutItem"}, {"ConversationsTable", "", "UpdateItem"},
-		{"ConversationsTable", "byAgent", "Query"},
+		{"ConversationsTable", "byAgentKeys", "Query"}, {"ConversationsTable", "", "BatchGetItem"},
 		{"MessagesTable", "", "GetItem"}, {"MessagesTable", "", "PutItem"}, {"MessagesTable", "", "Query"},
 		{"CustomersTable", "", "GetItem"}, {"CustomersTable", "", "UpdateItem"}, {"CustomersTable", "", "BatchGetItem"},
 		{"AgentsTable", "", "GetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "", "BatchGetItem"},
@@ -209,7 +209,7 @@ var want = map[string][]grant{
 		{"CustomersTable", "", "UpdateItem"}, {"AgentsTable", "", "UpdateItem"}},
 	// presence: SetPresence, then assignAll.
 	"PresenceFunction": {{"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
-		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
+		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "BatchGetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queueKeys", "Query"},
 		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"}},
 	// Default: no table at all.
 	"DefaultFunction": nil,
@@ -220,7 +220,7 @@ var want = map[string][]grant{
 	// live customer still waiting, Customer, QueuePosition, AverageWait);
 	// for an unreachable agent, Unassign.
 	"NotifyFunction": {{"MessagesTable", "", "GetItem"}, {"MessagesTable", "", "PutItem"}, {"MessagesTable", "", "Query"},
-		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queue", "Query"},
+		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "BatchGetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "queueKeys", "Query"},
 		{"CustomersTable", "", "GetItem"}, {"CustomersTable", "", "BatchGetItem"}, {"CustomersTable", "", "UpdateItem"},
 		{"AgentsTable", "", "BatchGetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
 		{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"},
@@ -229,8 +229,8 @@ var want = map[string][]grant{
 	// MarkReminded, Customer, Apply (requeue, close), StaleConnections (the
 	// one Scan), RemoveConnection.
 	"SweepFunction": {{"SettingsTable", "", "GetItem"}, {"SettingsTable", "", "BatchGetItem"}, {"SettingsTable", "", "UpdateItem"},
-		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"},
-		{"ConversationsTable", "queue", "Query"}, {"ConversationsTable", "byStatus", "Query"},
+		{"ConversationsTable", "", "GetItem"}, {"ConversationsTable", "", "UpdateItem"}, {"ConversationsTable", "", "BatchGetItem"},
+		{"ConversationsTable", "queueKeys", "Query"}, {"ConversationsTable", "byStatusKeys", "Query"},
 		{"AgentsTable", "", "GetItem"}, {"AgentsTable", "", "UpdateItem"}, {"AgentsTable", "online", "Query"},
 		{"CustomersTable", "", "GetItem"}, {"CustomersTable", "", "UpdateItem"},
 		{"ConnectionsTable", "", "Scan"}, {"ConnectionsTable", "", "GetItem"}, {"ConnectionsTable", "", "DeleteItem"}},

@@ -318,7 +318,7 @@ func TestConversationsCarryReadMarksAndPreview(t *testing.T) {
 	w := newWorld(t)
 	bob := w.connect("bob", "")
 	alice := w.connect("alice", "persistent")
-	long := strings.Repeat("é", 300)
+	long := strings.Repeat("e", 300)
 	ack := w.ok(alice, fmt.Sprintf(`{"action":"send","clientMessageId":"a1","text":%q}`, long))
 	id := idOf(ack)
 	conv := obj(ack["conversation"])

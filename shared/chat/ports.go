@@ -14,8 +14,7 @@ type Store interface {
 	// Conversations.
 	Conversation(ctx context.Context, id string) (*conversation.Conversation, error)
 	// Apply writes a change atomically: conversation.ErrStale when it lost
-	// a race, ErrNoCapacity when the agent cannot take the units, a
-	// *conversation.DuplicateError when the message was stored before.
+	// a race, ErrNoCapacity when the agent cannot take the units.
 	Apply(ctx context.Context, ch conversation.Change) error
 	AgentConversations(ctx context.Context, agentID string) ([]*conversation.Conversation, error)
 	Queue(ctx context.Context, workstream string, limit int) ([]*conversation.Conversation, error)
@@ -28,6 +27,7 @@ type Store interface {
 
 	// Messages.
 	Messages(ctx context.Context, conversationID string, p conversation.Page) ([]conversation.Message, bool, error)
+	Message(ctx context.Context, conversationID string, seq int64) (conversation.Message, error)
 	MarkRead(ctx context.Context, id string, role conversation.Role, seq int64) error
 
 	// People and their connections.

@@ -67,6 +67,11 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 		if conv, err = s.conversationFor(ctx, c, m.ConversationID); err != nil {
 			return res, err
 		}
+		// A resend is answered from the conversation it went to, even one
+		// closed since.
+		if seq, ok := conv.Resent(c.Participant, m.ClientMessageID); ok {
+			return s.resent(ctx, conv, seq)
+		}
 		// A customer writing into a conversation an agent ended starts a
 		// new one (docs/protocol.md section 4); agents get conflict.
 		if conv.Status == conversation.Closed && c.Role == conversation.Customer {
@@ -105,7 +110,11 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 	}
 
 	prev := conv.Version
-	eff, err := conv.Send(c.Participant, res.ws, now)
+	eff, err := conv.Send(c.Participant, m.ClientMessageID, res.ws, now)
+	var resent *conversation.ResentError
+	if errors.As(err, &resent) {
+		return s.resent(ctx, conv, resent.Seq)
+	}
 	if err != nil {
 		if errors.Is(err, conversation.ErrConflict) && c.Role == conversation.AgentRole {
 			return res, wire.Public(fmt.Sprintf("conversation is %s; pick it up first", conv.Status), err)
@@ -119,18 +128,20 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 	conv.LastMessage = conversation.PreviewOf(res.m)
 	read := conversation.ReadMark{Role: c.Role, Seq: eff.Seq}
 	conv.Mark(read)
-	err = s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m, Read: &read})
-	var dup *conversation.DuplicateError
-	if errors.As(err, &dup) {
-		res.m, res.duplicate, res.created = dup.Message, true, false
-		res.c, err = s.store.Conversation(ctx, dup.Message.ConversationID)
-		return res, err
-	}
-	if err != nil {
+	if err := s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m, Read: &read}); err != nil {
 		return res, err
 	}
 	res.c = conv
 	return res, nil
+}
+
+// resent answers a resend with the message its first send stored.
+func (s *Service) resent(ctx context.Context, conv *conversation.Conversation, seq int64) (sent, error) {
+	m, err := s.store.Message(ctx, conv.ID, seq)
+	if err != nil {
+		return sent{}, fmt.Errorf("answer a resend: %w", err)
+	}
+	return sent{c: conv, m: m, duplicate: true}, nil
 }
 
 func ptr[T any](v T) *T { return &v }

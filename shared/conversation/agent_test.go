@@ -75,9 +75,7 @@ func TestParsePresence(t *testing.T) {
 
 func TestPickAgent(t *testing.T) {
 	ws := Workstream{ID: "support", Mode: Live, Units: 2}
-	agent := func(id string, capacity, used int) Agent {
-		return Agent{ID: id, Capacity: capacity, Used: used, Presence: Available, ConnectionIDs: conns(1)}
-	}
+	agent := onDuty
 	away := agent("away", 9, 0)
 	away.Presence = Away
 	offline := agent("offline", 9, 0)

@@ -26,6 +26,9 @@ type Conversation struct {
 	// Sends is the conversation's send budget (SendLimit), kept with it so
 	// that checking it costs nothing beyond the send's own write.
 	Sends Bucket
+	// Recent are its newest sends, oldest first, at most RecentSends: what
+	// makes a resend known (resend.go).
+	Recent []RecentSend
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -77,6 +80,7 @@ func (c *Conversation) Clone() *Conversation {
 		p := *c.LastMessage
 		d.LastMessage = &p
 	}
+	d.Recent = append([]RecentSend(nil), c.Recent...)
 	return &d
 }
 

@@ -138,6 +138,11 @@ func name(p Participant) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // conns is n connection ids, for an agent with n open connections.
+// onDuty is an available agent with one connection.
+func onDuty(id string, capacity, used int) Agent {
+	return Agent{ID: id, Capacity: capacity, Used: used, Presence: Available, ConnectionIDs: conns(1)}
+}
+
 func conns(n int) []string {
 	ids := make([]string, n)
 	for i := range ids {

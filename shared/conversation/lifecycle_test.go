@@ -25,7 +25,7 @@ func TestPersistentStory(t *testing.T) {
 
 	c, err := Start(NewConversationID(), ws, "persistent", alice, night)
 	step(t, "Start(persistent, at night)", err, nil)
-	eff, err := c.Send(alice, ws, night)
+	eff, err := c.Send(alice, "k1", ws, night)
 	step(t, "Send(customer) while queued at night", err, nil)
 	if eff.Seq != 1 || c.Status != Queued {
 		t.Fatalf("first Send = seq %d, %s; want seq 1, queued", eff.Seq, c.Status)
@@ -51,8 +51,8 @@ func TestPersistentStory(t *testing.T) {
 	agent.Used += c.Units
 
 	now := opens.Add(time.Minute)
-	step(t, "Send(customer) to an agent", func() error { _, err := c.Send(alice, ws, now); return err }(), nil)
-	step(t, "Send(agent) while active", func() error { _, err := c.Send(bob, ws, now); return err }(), nil)
+	step(t, "Send(customer) to an agent", func() error { _, err := c.Send(alice, "k2", ws, now); return err }(), nil)
+	step(t, "Send(agent) while active", func() error { _, err := c.Send(bob, "k3", ws, now); return err }(), nil)
 
 	parked, err := c.Park(bob, now)
 	step(t, "Park(bob)", err, nil)
@@ -60,14 +60,14 @@ func TestPersistentStory(t *testing.T) {
 	if agent.Used != 0 || c.Status != Waiting {
 		t.Fatalf("after Park: agent uses %d, conversation %s; want 0, waiting", agent.Used, c.Status)
 	}
-	step(t, "Send(agent) while waiting", func() error { _, err := c.Send(bob, ws, now); return err }(), ErrConflict)
+	step(t, "Send(agent) while waiting", func() error { _, err := c.Send(bob, "k4", ws, now); return err }(), ErrConflict)
 
 	// Days later, on another device: the customer comes back.
 	later := now.Add(72 * time.Hour)
 	if c.Expire(ws, later, false, now) {
 		t.Fatal("Expire after 3 quiet days = true; want false (30 days)")
 	}
-	eff, err = c.Send(alice, ws, later)
+	eff, err = c.Send(alice, "k5", ws, later)
 	step(t, "Send(customer) to a waiting conversation", err, nil)
 	if !eff.Returned || c.Status != Returned || c.Agent == nil || c.Agent.ID != "bob" {
 		t.Fatalf("return = %+v, %s, agent %+v; want returned to bob", eff, c.Status, c.Agent)
@@ -86,7 +86,7 @@ func TestPersistentStory(t *testing.T) {
 	if freed := -closed.Units; freed != 1 || c.ClosedBy != AgentRole {
 		t.Errorf("Close(bob) freed %d, closed by %s; want 1, agent", freed, c.ClosedBy)
 	}
-	_, err = c.Send(alice, ws, later)
+	_, err = c.Send(alice, "k6", ws, later)
 	step(t, "Send(customer) after close", err, ErrConflict)
 	if c.LastSeq != 4 || c.Version != 9 {
 		t.Errorf("end of story: LastSeq %d, Version %d; want 4, 9 (start, 4 sends, assign, park, pickup, close)", c.LastSeq, c.Version)

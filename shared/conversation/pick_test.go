@@ -7,9 +7,7 @@ import (
 
 func TestRoom(t *testing.T) {
 	ws := Workstream{ID: "support", Mode: Live, Units: 2}
-	agent := func(id string, capacity, used int) Agent {
-		return Agent{ID: id, Capacity: capacity, Used: used, Presence: Available, ConnectionIDs: conns(1)}
-	}
+	agent := onDuty
 	away := agent("away", 9, 0)
 	away.Presence = Away
 	elsewhere := agent("elsewhere", 9, 0)

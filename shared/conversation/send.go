@@ -18,21 +18,25 @@ type SendEffect struct {
 	Requeued bool
 }
 
-// Send records that by sends a message in c and returns its seq. The caller
-// has validated the text and checked the clientMessageId for a resend, which
-// must not reach Send (it would take a second seq).
+// Send records that by sends a message under clientMessageID in c and
+// returns its seq. A resend c remembers (Resent) takes no second seq: Send
+// returns a *ResentError naming the first one's. The caller has validated
+// the text.
 //
 // The customer may write in any open status: writing to a waiting
 // conversation is what brings it back to the agent. The agent may write only
 // while the conversation is Active, i.e. picked up and counted against its
 // capacity. A closed conversation takes nothing: the customer's caller starts
 // a new one instead.
-func (c *Conversation) Send(by Participant, ws Workstream, now time.Time) (SendEffect, error) {
+func (c *Conversation) Send(by Participant, clientMessageID string, ws Workstream, now time.Time) (SendEffect, error) {
 	if !c.Visible(by) {
 		return SendEffect{}, fmt.Errorf("send in %s: %w", c.ID, ErrNotFound)
 	}
 	if ws.ID != "" && ws.ID != c.Workstream {
 		return SendEffect{}, fmt.Errorf("send in %s: workstream %s is not the conversation's %s: %w", c.ID, ws.ID, c.Workstream, ErrInvalid)
+	}
+	if seq, ok := c.Resent(by, clientMessageID); ok {
+		return SendEffect{}, fmt.Errorf("send %s in %s: %w", clientMessageID, c.ID, &ResentError{Seq: seq})
 	}
 	if c.Status == Closed {
 		return SendEffect{}, fmt.Errorf("send in %s: conversation is closed: %w", c.ID, ErrConflict)
@@ -57,6 +61,7 @@ func (c *Conversation) Send(by Participant, ws Workstream, now time.Time) (SendE
 	}
 	c.Sends = budget
 	c.LastSeq = eff.Seq
+	c.remember(by, SendKeyOf(by, clientMessageID), eff.Seq)
 	c.LastMessageAt = now
 	if by.Role == Customer {
 		c.LastCustomerMessageAt = now

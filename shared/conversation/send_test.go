@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -52,7 +53,7 @@ func TestSend(t *testing.T) {
 			t.Run(call, func(t *testing.T) {
 				c := fixture(mode, tt.status)
 				before := c.Clone()
-				eff, err := c.Send(tt.by, workstream(mode, tt.keepSame), now)
+				eff, err := c.Send(tt.by, "k", workstream(mode, tt.keepSame), now)
 				checkErr(t, call, err, tt.want)
 				checkMove(t, call, before, c, err, now)
 				if err != nil {
@@ -104,7 +105,7 @@ func TestSend(t *testing.T) {
 func TestSendIgnoresDisplayName(t *testing.T) {
 	c := fixture(Persistent, Active)
 	renamed := Participant{Role: Customer, ID: "alice", Name: "Alice Smith"}
-	if _, err := c.Send(renamed, workstream(Persistent, true), t0); err != nil {
+	if _, err := c.Send(renamed, "k", workstream(Persistent, true), t0); err != nil {
 		t.Errorf("Send(customer alice renamed) = %v; want <nil>", err)
 	}
 }
@@ -114,7 +115,7 @@ func TestSendWrongWorkstream(t *testing.T) {
 	before := c.Clone()
 	other := workstream(Persistent, false)
 	other.ID = "elsewhere"
-	_, err := c.Send(alice, other, t0)
+	_, err := c.Send(alice, "k", other, t0)
 	checkErr(t, "Send(customer) with another workstream's settings", err, ErrInvalid)
 	checkMove(t, "Send(customer) with another workstream's settings", before, c, err, t0)
 }
@@ -129,7 +130,7 @@ func TestSendSequence(t *testing.T) {
 			by = bob
 		}
 		now := t0.Add(time.Duration(i) * time.Second)
-		eff, err := c.Send(by, ws, now)
+		eff, err := c.Send(by, fmt.Sprintf("k%d", i), ws, now)
 		if err != nil {
 			t.Fatalf("Send #%d (%s) = %v; want <nil>", i+1, name(by), err)
 		}

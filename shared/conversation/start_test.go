@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -47,7 +48,7 @@ func TestStart(t *testing.T) {
 				Customer: tt.customer, Units: tt.wantUnits,
 				CreatedAt: tt.now, UpdatedAt: tt.now, QueuedAt: tt.now, Version: 1,
 			}
-			if *c != want {
+			if !reflect.DeepEqual(*c, want) {
 				t.Errorf("%s =\n %+v; want\n %+v", call, *c, want)
 			}
 			if c.LastSeq != 0 || c.Agent != nil || c.HoldsCapacity() {

@@ -278,6 +278,8 @@ func streamValue(t testing.TB, v types.AttributeValue) events.DynamoDBAttributeV
 		return events.NewNumberAttribute(v.Value)
 	case *types.AttributeValueMemberBOOL:
 		return events.NewBooleanAttribute(v.Value)
+	case *types.AttributeValueMemberB:
+		return events.NewBinaryAttribute(v.Value)
 	case *types.AttributeValueMemberSS:
 		return events.NewStringSetAttribute(v.Value)
 	case *types.AttributeValueMemberNS:

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -108,7 +110,7 @@ func (s *Store) SetCapacity(ctx context.Context, id string, capacity int) (conve
 
 // ConversationsByStatus lists the conversations in status st, of one
 // workstream when workstream is not "". Open statuses are read from the
-// byStatus index (queued ones of a workstream from its queue); closed
+// byStatusKeys index (queued ones of a workstream from its queue); closed
 // conversations are off every index, so listing them scans the table.
 func (s *Store) ConversationsByStatus(ctx context.Context, st conversation.Status, workstream string) ([]*conversation.Conversation, error) {
 	var cs []*conversation.Conversation
@@ -279,8 +281,10 @@ func (s *Store) EraseCustomer(ctx context.Context, widget, customerID string, dr
 	return e, nil
 }
 
-// eraseMessages deletes a conversation's messages, each one's idempotency
-// marker, and the notifier's marks; it returns how many items there were.
+// eraseMessages deletes a conversation's messages and the notifier's
+// marks, and each message's idempotency marker if it was sent before the
+// conversation remembered its sends itself (legacyMarkerKey); it returns
+// how many messages and marks there were.
 func (s *Store) eraseMessages(ctx context.Context, id string, dryRun bool) (int, error) {
 	n := 0
 	del := func(pk string, seq int64) error {
@@ -305,10 +309,11 @@ func (s *Store) eraseMessages(ctx context.Context, id string, dryRun bool) (int,
 			return n, fmt.Errorf("erase: read messages of %s: %w", pk, err)
 		}
 		for _, it := range items {
-			if pk == id {
+			if pk == id && !dryRun {
 				m := messageFrom(it)
-				if err := del(idempotencyKey(&m), 0); err != nil {
-					return n, err
+				if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.t.Messages,
+					Key: item{"conversationId": str(legacyMarkerKey(&m)), "seq": num(0)}}); err != nil {
+					return n, fmt.Errorf("erase: marker of message %s/%d: %w", id, m.Seq, err)
 				}
 			}
 			if err := del(pk, it.n("seq")); err != nil {
@@ -360,4 +365,14 @@ func updateInput(u *types.Update) *dynamodb.UpdateItemInput {
 	return &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
 		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
 		ExpressionAttributeValues: u.ExpressionAttributeValues}
+}
+
+// legacyMarkerKey is the partition key of the idempotency marker a send
+// stored beside its message until sends were remembered on the
+// conversation (conversation.RecentSends): a hash of the conversation,
+// sender and clientMessageId. Markers hold no text and expire with their
+// message; erasing a customer deletes them with the messages.
+func legacyMarkerKey(m *conversation.Message) string {
+	h := sha256.Sum256([]byte(m.ConversationID + "\x00" + string(m.Sender.Role) + "\x00" + m.Sender.ID + "\x00" + m.ClientMessageID))
+	return "idem#" + hex.EncodeToString(h[:16])
 }

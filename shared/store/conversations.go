@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,8 +31,8 @@ func (s *Store) Conversation(ctx context.Context, id string) (*conversation.Conv
 // Apply writes ch atomically, with one TransactWriteItems. It returns
 // conversation.ErrStale when the conversation changed since PrevVersion or
 // the customer already has another open conversation, ErrNoCapacity when the
-// agent cannot take the units, and a *conversation.DuplicateError when the
-// message's clientMessageId was already stored.
+// agent cannot take the units. A resend never reaches it: the conversation
+// knows its recent sends (conversation.Conversation.Resent).
 func (s *Store) Apply(ctx context.Context, ch conversation.Change) error {
 	return s.apply(ctx, ch, false)
 }
@@ -47,7 +45,6 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 	const (
 		kConversation = iota
 		kMessage
-		kIdempotency
 		kCapacity
 		kCustomer
 	)
@@ -98,20 +95,9 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 		add(kMessage, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.t.Messages, Item: mi, ConditionExpression: aws.String("attribute_not_exists(seq)"),
 		}})
-		// The marker only points at the message: a copy of a long message
-		// would cost its size in write units again on every send.
-		marker := item{
-			"conversationId":        str(idempotencyKey(m)),
-			"seq":                   num(0),
-			"messageSeq":            num(m.Seq),
-			"messageConversationId": str(m.ConversationID),
-		}
-		if ttl := s.expiry(); ttl != nil {
-			marker["expiresAt"] = ttl
-		}
-		add(kIdempotency, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.t.Messages, Item: marker, ConditionExpression: aws.String("attribute_not_exists(conversationId)"),
-		}})
+		// A resend is known by the conversation's memory of its recent
+		// sends (conversation.RecentSends), which the conversation's own
+		// write above checks by its version: no marker item per send.
 	}
 	if cp := ch.Capacity; !cp.None() {
 		u := s.capacityUpdate(cp)
@@ -136,12 +122,6 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 		}
 	}
 	switch {
-	case failed[kIdempotency]:
-		m, gerr := s.duplicate(ctx, ch.Message)
-		if gerr != nil {
-			return gerr
-		}
-		return &conversation.DuplicateError{Message: m}
 	case failed[kConversation], failed[kMessage], transactionConflict(codes):
 		return fmt.Errorf("write conversation %s at version %d: %w", c.ID, ch.PrevVersion, conversation.ErrStale)
 	case failed[kCustomer]:
@@ -243,65 +223,41 @@ func (s *Store) capacityFloor(cp conversation.CapacityChange) *types.Update {
 	}
 }
 
-// idempotencyKey is the partition key of a send's idempotency marker: a
-// hash, so no sender id or clientMessageId can collide with a real
-// conversation id or with another sender's key.
-func idempotencyKey(m *conversation.Message) string {
-	h := sha256.Sum256([]byte(m.ConversationID + "\x00" + string(m.Sender.Role) + "\x00" + m.Sender.ID + "\x00" + m.ClientMessageID))
-	return "idem#" + hex.EncodeToString(h[:16])
-}
-
-func (s *Store) duplicate(ctx context.Context, m *conversation.Message) (conversation.Message, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &s.t.Messages,
-		Key:            item{"conversationId": str(idempotencyKey(m)), "seq": num(0)},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return conversation.Message{}, fmt.Errorf("read earlier send %s: %w", m.ClientMessageID, err)
-	}
-	if out.Item == nil {
-		return conversation.Message{}, fmt.Errorf("read earlier send %s: marker vanished: %w", m.ClientMessageID, conversation.ErrConflict)
-	}
-	mark := item(out.Item)
-	msg, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &s.t.Messages,
-		Key:            item{"conversationId": mark["messageConversationId"], "seq": mark["messageSeq"]},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return conversation.Message{}, fmt.Errorf("read earlier send %s: %w", m.ClientMessageID, err)
-	}
-	if msg.Item == nil {
-		// Its retention ran out before the marker's.
-		return conversation.Message{}, fmt.Errorf("read earlier send %s: message expired: %w", m.ClientMessageID, conversation.ErrConflict)
-	}
-	return messageFrom(item(msg.Item)), nil
-}
+// The conversation indexes hold keys only (template.yaml says why): a
+// reader queries one for ids, then reads the items themselves, strongly
+// consistent, and keeps those still in the state the index was asked for
+// (an index lags its table).
+const (
+	indexByAgent  = "byAgentKeys"
+	indexQueue    = "queueKeys"
+	indexByStatus = "byStatusKeys"
+)
 
 // AgentConversations lists every non-closed conversation assigned to agentID.
 func (s *Store) AgentConversations(ctx context.Context, agentID string) ([]*conversation.Conversation, error) {
-	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+	keys, err := s.queryAll(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.t.Conversations,
-		IndexName:                 aws.String("byAgent"),
+		IndexName:                 aws.String(indexByAgent),
 		KeyConditionExpression:    aws.String("agentOpen = :a"),
 		ExpressionAttributeValues: item{":a": str(agentID)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list conversations of agent %s: %w", agentID, err)
 	}
-	out := make([]*conversation.Conversation, 0, len(items))
-	for _, it := range items {
-		out = append(out, conversationFrom(it))
+	cs, err := s.conversationsOf(ctx, keys, func(c *conversation.Conversation) bool {
+		return c.Status != conversation.Closed && c.Agent != nil && c.Agent.ID == agentID
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list conversations of agent %s: %w", agentID, err)
 	}
-	return out, nil
+	return cs, nil
 }
 
 // Queue lists up to limit queued conversations of a workstream, oldest first.
 func (s *Store) Queue(ctx context.Context, workstream string, limit int) ([]*conversation.Conversation, error) {
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.t.Conversations,
-		IndexName:                 aws.String("queue"),
+		IndexName:                 aws.String(indexQueue),
 		KeyConditionExpression:    aws.String("queueKey = :w"),
 		ExpressionAttributeValues: item{":w": str(workstream)},
 		Limit:                     aws.Int32(int32(limit)),
@@ -309,9 +265,15 @@ func (s *Store) Queue(ctx context.Context, workstream string, limit int) ([]*con
 	if err != nil {
 		return nil, fmt.Errorf("read queue %s: %w", workstream, err)
 	}
-	cs := make([]*conversation.Conversation, 0, len(out.Items))
+	keys := make([]item, 0, len(out.Items))
 	for _, it := range out.Items {
-		cs = append(cs, conversationFrom(it))
+		keys = append(keys, it)
+	}
+	cs, err := s.conversationsOf(ctx, keys, func(c *conversation.Conversation) bool {
+		return c.Status == conversation.Queued && c.Workstream == workstream
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read queue %s: %w", workstream, err)
 	}
 	return cs, nil
 }
@@ -320,7 +282,7 @@ func (s *Store) Queue(ctx context.Context, workstream string, limit int) ([]*con
 func (s *Store) QueuePosition(ctx context.Context, c *conversation.Conversation) (int, error) {
 	n, err := s.count(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.t.Conversations,
-		IndexName:                 aws.String("queue"),
+		IndexName:                 aws.String(indexQueue),
 		KeyConditionExpression:    aws.String("queueKey = :w AND queuedAt <= :t"),
 		ExpressionAttributeValues: item{":w": str(c.Workstream), ":t": str(timeString(c.QueuedAt))},
 		Select:                    types.SelectCount,
@@ -333,18 +295,52 @@ func (s *Store) QueuePosition(ctx context.Context, c *conversation.Conversation)
 
 // ByStatus lists the open conversations in status st (sweeper path).
 func (s *Store) ByStatus(ctx context.Context, st conversation.Status) ([]*conversation.Conversation, error) {
-	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+	keys, err := s.queryAll(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.t.Conversations,
-		IndexName:                 aws.String("byStatus"),
+		IndexName:                 aws.String(indexByStatus),
 		KeyConditionExpression:    aws.String("openStatus = :s"),
 		ExpressionAttributeValues: item{":s": str(string(st))},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s conversations: %w", st, err)
 	}
-	out := make([]*conversation.Conversation, 0, len(items))
-	for _, it := range items {
-		out = append(out, conversationFrom(it))
+	cs, err := s.conversationsOf(ctx, keys, func(c *conversation.Conversation) bool { return c.Status == st })
+	if err != nil {
+		return nil, fmt.Errorf("list %s conversations: %w", st, err)
+	}
+	return cs, nil
+}
+
+// conversationsOf reads the conversations an index query named, in the
+// query's order, with BatchGetItem (100 keys a call, its limit), keeping
+// those keep accepts; one deleted since is skipped.
+func (s *Store) conversationsOf(ctx context.Context, keys []item, keep func(*conversation.Conversation) bool) ([]*conversation.Conversation, error) {
+	byID := make(map[string]*conversation.Conversation, len(keys))
+	for start := 0; start < len(keys); start += 100 {
+		batch := keys[start:min(start+100, len(keys))]
+		ks := make([]map[string]types.AttributeValue, 0, len(batch))
+		for _, k := range batch {
+			ks = append(ks, item{"id": k["id"]})
+		}
+		req := map[string]types.KeysAndAttributes{s.t.Conversations: {Keys: ks, ConsistentRead: aws.Bool(true)}}
+		for len(req) > 0 {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("read conversations: %w", err)
+			}
+			for _, it := range out.Responses[s.t.Conversations] {
+				c := conversationFrom(it)
+				byID[c.ID] = c
+			}
+			req = out.UnprocessedKeys
+		}
+	}
+	out := make([]*conversation.Conversation, 0, len(keys))
+	for _, k := range keys {
+		if c, ok := byID[item(k).s("id")]; ok && keep(c) {
+			out = append(out, c)
+			delete(byID, c.ID) // an index lists an id once; be sure of it
+		}
 	}
 	return out, nil
 }

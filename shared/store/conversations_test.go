@@ -33,16 +33,13 @@ func TestApplyCreate(t *testing.T) {
 	if err != nil || cust.OpenConversationID != c.ID {
 		t.Errorf("Customer(alice).OpenConversationID = %q, %v; want %q", cust.OpenConversationID, err, c.ID)
 	}
-	// The idempotency marker is what makes a resend of the first message a
-	// duplicate rather than a second conversation's first message.
-	again := m
-	again.ID, again.Seq = conversation.NewMessageID(), 2
-	c2 := c.Clone()
-	c2.LastSeq, c2.Version = 2, c.Version+1
-	err = w.s.Apply(w.ctx, conversation.Change{Conversation: c2, PrevVersion: c.Version, Message: &again})
-	var dup *conversation.DuplicateError
-	if !errors.As(err, &dup) || !reflect.DeepEqual(dup.Message, m) {
-		t.Errorf("Apply(resend of k-1) = %v; want DuplicateError carrying %+v", err, m)
+	// The conversation as stored remembers its first send, so a resend of
+	// it (the customer's device retrying) is known, not a second message.
+	if seq, ok := got.Resent(alice, "k-1"); !ok || seq != 1 {
+		t.Errorf("stored conversation: Resent(alice, k-1) = %d, %v; want 1, true", seq, ok)
+	}
+	if stored, err := w.s.Message(w.ctx, c.ID, 1); err != nil || !reflect.DeepEqual(stored, m) {
+		t.Errorf("Message(%s, 1) = %+v, %v; want %+v", c.ID, stored, err, m)
 	}
 
 	t.Run("second create for the same customer", func(t *testing.T) {
@@ -181,16 +178,31 @@ func TestApplyIdempotentSend(t *testing.T) {
 				}
 				return
 			}
-			var dup *conversation.DuplicateError
-			if !errors.As(err, &dup) || !errors.Is(err, conversation.ErrDuplicate) {
-				t.Fatalf("Apply(resend %s by %s) = %v; want *DuplicateError", tc.cmid, tc.by.ID, err)
+			var resent *conversation.ResentError
+			if !errors.As(err, &resent) || !errors.Is(err, conversation.ErrDuplicate) {
+				t.Fatalf("send(resend %s by %s) = %v; want *ResentError", tc.cmid, tc.by.ID, err)
 			}
-			if !reflect.DeepEqual(dup.Message, first) || dup.Message.Text != tc.wantText {
-				t.Errorf("DuplicateError.Message = %+v; want the first %+v", dup.Message, first)
+			stored, err := w.s.Message(w.ctx, c.ID, resent.Seq)
+			if err != nil || !reflect.DeepEqual(stored, first) || stored.Text != tc.wantText {
+				t.Errorf("Message(%s, %d) = %+v, %v; want the first %+v", c.ID, resent.Seq, stored, err, first)
 			}
 			w.unchanged(before, "a duplicate send")
 		})
 	}
+
+	t.Run("the stored memory keeps each side's sends apart", func(t *testing.T) {
+		got := w.conversation(c.ID)
+		sides := map[bool]int{}
+		for _, r := range got.Recent {
+			sides[r.Agent]++
+		}
+		if sides[true] != 1 || sides[false] != 3 {
+			t.Errorf("stored recent sends: %d of the agent's, %d of the customer's; want 1 and 3 (%+v)", sides[true], sides[false], got.Recent)
+		}
+		if seq, ok := got.Resent(bob, "k-7"); !ok || seq != first.Seq+1 {
+			t.Errorf("Resent(bob, k-7) = %d, %v; want %d, true", seq, ok, first.Seq+1)
+		}
+	})
 
 	t.Run("same clientMessageId in another conversation", func(t *testing.T) {
 		c2 := w.create(customer("dave"), t0)

@@ -54,6 +54,22 @@ func (s *Store) Messages(ctx context.Context, conversationID string, p conversat
 	return msgs, more, nil
 }
 
+// Message reads message seq of conversation id, strongly consistent: what
+// a resend is answered with. conversation.ErrNotFound when it is gone (its
+// retention ran out).
+func (s *Store) Message(ctx context.Context, id string, seq int64) (conversation.Message, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.t.Messages, Key: item{"conversationId": str(id), "seq": num(seq)}, ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return conversation.Message{}, fmt.Errorf("read message %d of %s: %w", seq, id, err)
+	}
+	if out.Item == nil {
+		return conversation.Message{}, fmt.Errorf("read message %d of %s: %w", seq, id, conversation.ErrNotFound)
+	}
+	return messageFrom(out.Item), nil
+}
+
 func (s *Store) expiry() types.AttributeValue {
 	if s.retain <= 0 {
 		return nil

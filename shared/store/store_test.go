@@ -43,6 +43,10 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	db, tables := localtest.DynamoDB(t)
+	return worldOf(t, db, tables)
+}
+
+func worldOf(t *testing.T, db *dynamodb.Client, tables store.Tables) *world {
 	return &world{t: t, ctx: t.Context(), s: store.New(db, tables), db: db, tables: tables}
 }
 
@@ -63,7 +67,7 @@ func startChange(t *testing.T, w string, cust conversation.Participant, cmid str
 		t.Fatalf("Start(%s) = %v", cust.ID, err)
 	}
 	prev := c.Version
-	eff, err := c.Send(cust, ws, at)
+	eff, err := c.Send(cust, cmid, ws, at)
 	if err != nil {
 		t.Fatalf("Send(first message of %s) = %v", cust.ID, err)
 	}
@@ -90,7 +94,7 @@ func (w *world) trySend(id string, by conversation.Participant, cmid, text strin
 		return conversation.Message{}, err
 	}
 	prev := c.Version
-	eff, err := c.Send(by, ws, at)
+	eff, err := c.Send(by, cmid, ws, at)
 	if err != nil {
 		return conversation.Message{}, err
 	}

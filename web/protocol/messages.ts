@@ -49,6 +49,18 @@ export interface Pending {
   failed?: string;
 }
 
+/**
+ * The outbox without what the transcript shows stored already: a send whose
+ * ack was lost, found in the history read after a reconnect, is not resent
+ * (the server knows a resend only among a side's last few sends).
+ */
+export function unsent<P extends Pending>(pending: readonly P[], stored: readonly Message[], role: 'customer' | 'agent'): readonly P[] {
+  if (pending.length === 0) return pending;
+  const ids = new Set(stored.filter((m) => m.sender.role === role).map((m) => m.clientMessageId));
+  const left = pending.filter((p) => !ids.has(p.clientMessageId));
+  return left.length === pending.length ? pending : left;
+}
+
 export function newClientMessageId(): string {
   const c = globalThis.crypto;
   if (c && typeof c.randomUUID === 'function') return c.randomUUID();

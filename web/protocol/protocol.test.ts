@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Connection, ProtocolError, backoff } from './connection';
 import { FakeSocket } from './fake';
 import { type EventFrame, type Message, parseFrame } from './frames';
-import { gaps, jwtClaims, lastSeqOf, mergeMessages } from './messages';
+import { gaps, jwtClaims, lastSeqOf, mergeMessages, unsent } from './messages';
 
 const msg = (seq: number, text = `m${seq}`): Message => ({
   id: `m_${seq}`,
@@ -12,6 +12,15 @@ const msg = (seq: number, text = `m${seq}`): Message => ({
   sender: { role: 'customer', id: 'alice', name: 'Alice' },
   text,
   at: '2026-11-24T10:00:00.000Z',
+});
+
+describe('unsent', () => {
+  it('drops from the outbox what its side has stored, and keeps the outbox itself when nothing is', () => {
+    const out = [{ clientMessageId: 'k1', text: 'a', at: '' }, { clientMessageId: 'k9', text: 'b', at: '' }];
+    expect(unsent(out, [msg(1)], 'customer').map((p) => p.clientMessageId)).toEqual(['k9']);
+    expect(unsent(out, [msg(1)], 'agent')).toBe(out); // the other side's k1 is another send
+    expect(unsent(out, [msg(2)], 'customer')).toBe(out);
+  });
 });
 
 describe('mergeMessages', () => {

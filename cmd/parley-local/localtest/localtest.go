@@ -84,7 +84,32 @@ func StackName(t testing.TB) string {
 // Everything is released when the test ends.
 func DynamoDB(t testing.TB) (*dynamodb.Client, store.Tables) {
 	t.Helper()
-	endpoint, stackName := shared.endpoint, StackName(t)
+	return dynamoDB(t, shared.endpoint)
+}
+
+// DynamoDBAlone is DynamoDB, but on the dynamodb-local backend with a
+// DynamoDB Local of the test's own, for a test that changes a table's
+// indexes: DynamoDB Local takes seconds for each such change on a fresh
+// server, but minutes once the package's other tests have filled the
+// shared one with tables.
+func DynamoDBAlone(t testing.TB) (*dynamodb.Client, store.Tables) {
+	t.Helper()
+	if Backend() != "dynamodb-local" {
+		return dynamoDB(t, "")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	srv, err := ddblocal.Launch(ctx, ddblocal.Options{})
+	if err != nil {
+		t.Fatalf("start a DynamoDB Local of the test's own: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return dynamoDB(t, srv.Endpoint)
+}
+
+func dynamoDB(t testing.TB, endpoint string) (*dynamodb.Client, store.Tables) {
+	t.Helper()
+	stackName := StackName(t)
 	if endpoint == "" {
 		if Backend() == "dynamodb-local" {
 			t.Fatal("PARLEY_BACKEND=dynamodb-local needs the package's TestMain to call localtest.Main")
@@ -104,6 +129,14 @@ func DynamoDB(t testing.TB) (*dynamodb.Client, store.Tables) {
 		Region:      stack.Region,
 		Credentials: credentials.NewStaticCredentialsProvider("parleylocal", "parleylocal", ""),
 	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	return client, ApplyTemplate(t, client, stackName)
+}
+
+// ApplyTemplate creates the template's tables for stackName on db, or
+// brings existing ones to the template's indexes, as a stack start does;
+// it returns their names.
+func ApplyTemplate(t testing.TB, db *dynamodb.Client, stackName string) store.Tables {
+	t.Helper()
 	tpl, err := template.Load(Template())
 	if err != nil {
 		t.Fatal(err)
@@ -112,16 +145,16 @@ func DynamoDB(t testing.TB) (*dynamodb.Client, store.Tables) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := stack.CreateTables(ctx, client, spec.Tables); err != nil {
+	if err := stack.CreateTables(ctx, db, spec.Tables); err != nil {
 		t.Fatal(err)
 	}
 	tables, err := stack.Tables(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client, tables
+	return tables
 }
 
 // Stack starts a whole local stack in memory on a free loopback port; it

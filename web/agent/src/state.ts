@@ -19,6 +19,7 @@ import {
   lastSeqOf,
   mergeMessages,
   newClientMessageId,
+  unsent,
 } from '../../protocol';
 import { sentence } from './errors';
 import { alertAgent, toast } from './notify';
@@ -126,7 +127,7 @@ function withMessages(v: ConvView, msgs: readonly Message[]): ConvView {
   const c = last && last.seq >= v.c.lastSeq ? { ...v.c, lastSeq: last.seq, lastMessage: { seq: last.seq, sender: last.sender, text: last.text.slice(0, 200), at: last.at } } : v.c;
   // The agent's own messages count as read by the agent.
   const own = msgs.filter((m) => m.sender.role === 'agent').reduce((n, m) => Math.max(n, m.seq), 0);
-  return { ...v, c, messages, agentRead: Math.max(v.agentRead, own) };
+  return { ...v, c, messages, agentRead: Math.max(v.agentRead, own), pending: unsent(v.pending, msgs, 'agent') };
 }
 
 // ---- the session ----

@@ -33,14 +33,20 @@ function setup(storage = new MemoryStorage()) {
 
 const last = (s: FakeSocket, action: string) => [...s.sent].reverse().find((f) => f.action === action);
 
+/** A chat whose first connection is open and whose hello got session. */
+async function connected(session: Record<string, unknown>) {
+  const t = setup();
+  t.chat.start();
+  await vi.waitFor(() => expect(t.sockets).toHaveLength(1));
+  t.sockets[0].open();
+  await vi.waitFor(() => expect(last(t.sockets[0], 'hello')).toBeTruthy());
+  t.sockets[0].reply('hello', session);
+  return t;
+}
+
 describe('the widget chat', () => {
   it('keeps what was written offline and resends it with the same clientMessageId, once', async () => {
-    const { chat, sockets, storage } = setup();
-    chat.start();
-    await vi.waitFor(() => expect(sockets).toHaveLength(1));
-    sockets[0].open();
-    await vi.waitFor(() => expect(last(sockets[0], 'hello')).toBeTruthy());
-    sockets[0].reply('hello', { type: 'session', role: 'customer', user: { id: 'alice', name: 'Alice' }, conversation: conv(), messages: [msg(1, 'hi')], hasMore: false });
+    const { chat, sockets, storage } = await connected({ type: 'session', role: 'customer', user: { id: 'alice', name: 'Alice' }, conversation: conv(), messages: [msg(1, 'hi')], hasMore: false });
     await vi.waitFor(() => expect(chat.state.status.state).toBe('open'));
 
     sockets[0].close(); // the line drops
@@ -63,13 +69,31 @@ describe('the widget chat', () => {
     chat.stop();
   });
 
+  it('does not resend what the history after a reconnect shows stored already', async () => {
+    const { chat, sockets } = await connected({ type: 'session', role: 'customer', user: { id: 'alice', name: 'Alice' }, conversation: conv(), messages: [msg(1, 'hi')], hasMore: false });
+    await vi.waitFor(() => expect(chat.state.status.state).toBe('open'));
+
+    chat.send('did this arrive?');
+    const cmid = chat.state.pending[0].clientMessageId;
+    await vi.waitFor(() => expect(last(sockets[0], 'send')).toBeTruthy());
+    sockets[0].close(); // stored, but the ack is lost with the line
+
+    await vi.waitFor(() => expect(sockets).toHaveLength(2));
+    sockets[1].open();
+    await vi.waitFor(() => expect(last(sockets[1], 'hello')).toBeTruthy());
+    // Meanwhile the agent wrote; the catch-up carries the stored message.
+    sockets[1].reply('hello', {
+      type: 'session', role: 'customer', user: { id: 'alice', name: 'Alice' }, conversation: conv({ lastSeq: 3 }),
+      messages: [msg(2, 'did this arrive?', 'customer', cmid), msg(3, 'it did', 'agent')], hasMore: false,
+    });
+    await vi.waitFor(() => expect(chat.state.current!.messages).toHaveLength(3));
+    expect(chat.state.pending).toHaveLength(0);
+    expect(sockets[1].sent.filter((f) => f.action === 'send')).toHaveLength(0);
+    chat.stop();
+  });
+
   it('says plainly when a live chat is outside opening hours, and keeps nothing queued', async () => {
-    const { chat, sockets } = setup();
-    chat.start();
-    await vi.waitFor(() => expect(sockets).toHaveLength(1));
-    sockets[0].open();
-    await vi.waitFor(() => expect(last(sockets[0], 'hello')).toBeTruthy());
-    sockets[0].reply('hello', { type: 'session', role: 'customer', user: { id: 'alice', name: 'Alice' }, conversation: null, messages: [] });
+    const { chat, sockets } = await connected({ type: 'session', role: 'customer', user: { id: 'alice', name: 'Alice' }, conversation: null, messages: [] });
     await vi.waitFor(() => expect(chat.state.status.state).toBe('open'));
     chat.send('anyone there?');
     await vi.waitFor(() => expect(last(sockets[0], 'send')).toBeTruthy());

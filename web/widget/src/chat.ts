@@ -20,6 +20,7 @@ import {
   lastSeqOf,
   mergeMessages,
   newClientMessageId,
+  unsent,
 } from '../../protocol';
 
 export interface Transcript {
@@ -233,6 +234,7 @@ export class Chat {
     this.set({
       current,
       previous,
+      pending: current ? unsent(this.state.pending, current.messages, 'customer') : this.state.pending,
       loaded: true,
       agentReadSeq: Math.max(read, current && mem && mem.conversation.id === current.conversation.id ? this.state.agentReadSeq : 0),
     });

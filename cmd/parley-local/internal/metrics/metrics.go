@@ -20,7 +20,7 @@ const (
 	DynamoDB      = "dynamodb"
 	ManagementAPI = "managementApi"
 	// Access counts the IAM actions on tables and indexes that the
-	// DynamoDB requests needed ("Query parley-conversations/index/queue"),
+	// DynamoDB requests needed ("Query parley-conversations/index/queueKeys"),
 	// by invocation only: what each function's policy must grant.
 	Access = "access"
 )

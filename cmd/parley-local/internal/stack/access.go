@@ -7,7 +7,7 @@ import (
 
 // accesses are the IAM actions a DynamoDB request needs, each with the
 // resource it acts on ("parley-conversations" or
-// "parley-conversations/index/queue"), as IAM checks them: a transaction
+// "parley-conversations/index/queueKeys"), as IAM checks them: a transaction
 // needs the action of each item it writes, a batch the action on each
 // table. A function's policy must grant every one its invocations make.
 func accesses(input any) []string {

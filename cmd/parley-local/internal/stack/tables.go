@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,8 +16,9 @@ import (
 	"github.com/parley-chat/parley/cmd/parley-local/internal/template"
 )
 
-// CreateTables creates the template's tables that do not exist yet and
-// turns on their TTL, the way CloudFormation would.
+// CreateTables creates the template's tables that do not exist yet, brings
+// the global indexes of those that do to the template's, and turns on their
+// TTL, the way CloudFormation would.
 func CreateTables(ctx context.Context, db *dynamodb.Client, tables []*template.Table) error {
 	for _, t := range tables {
 		in, err := createTableInput(t)
@@ -24,7 +27,10 @@ func CreateTables(ctx context.Context, db *dynamodb.Client, tables []*template.T
 		}
 		_, err = db.CreateTable(ctx, in)
 		var inUse *types.ResourceInUseException
-		if err != nil && !errors.As(err, &inUse) {
+		if errors.As(err, &inUse) {
+			err = updateIndexes(ctx, db, in)
+		}
+		if err != nil {
 			return fmt.Errorf("create table %s: %w", t.Name, err)
 		}
 		if attr := t.TTLAttribute(); attr != "" {
@@ -73,4 +79,109 @@ func createTableInput(t *template.Table) (*dynamodb.CreateTableInput, error) {
 		return nil, fmt.Errorf("decode table properties: %w", err)
 	}
 	return &in, nil
+}
+
+// updateIndexes makes an existing table's global indexes the ones in: an
+// index the table lacks is created (and backfilled), one in lacks is
+// deleted, one whose keys or projection differ is replaced. DynamoDB takes
+// one index change per UpdateTable and only while the table is ACTIVE, so
+// they go one at a time, each waited for. A data directory written before
+// the indexes changed (template.yaml, the conversations table) is brought
+// up to date this way on the next start.
+func updateIndexes(ctx context.Context, db *dynamodb.Client, in *dynamodb.CreateTableInput) error {
+	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName})
+	if err != nil {
+		return fmt.Errorf("describe: %w", err)
+	}
+	have := map[string]types.GlobalSecondaryIndexDescription{}
+	for _, ix := range desc.Table.GlobalSecondaryIndexes {
+		have[aws.ToString(ix.IndexName)] = ix
+	}
+	want := map[string]types.GlobalSecondaryIndex{}
+	for _, ix := range in.GlobalSecondaryIndexes {
+		want[aws.ToString(ix.IndexName)] = ix
+	}
+	var updates []types.GlobalSecondaryIndexUpdate
+	for name, ix := range have {
+		if w, ok := want[name]; !ok || !sameIndex(ix, w) {
+			updates = append(updates, types.GlobalSecondaryIndexUpdate{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String(name)}})
+		}
+	}
+	for _, ix := range in.GlobalSecondaryIndexes {
+		if h, ok := have[aws.ToString(ix.IndexName)]; !ok || !sameIndex(h, ix) {
+			updates = append(updates, types.GlobalSecondaryIndexUpdate{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: ix.IndexName, KeySchema: ix.KeySchema, Projection: ix.Projection, ProvisionedThroughput: ix.ProvisionedThroughput,
+			}})
+		}
+	}
+	for _, u := range updates {
+		up := &dynamodb.UpdateTableInput{TableName: in.TableName, GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{u}}
+		if u.Create != nil {
+			// The definitions of the attributes the new index's keys use:
+			// DynamoDB refuses definitions no key uses.
+			up.AttributeDefinitions = definitionsOf(in.AttributeDefinitions, u.Create.KeySchema)
+		}
+		if _, err := db.UpdateTable(ctx, up); err != nil {
+			return fmt.Errorf("update indexes: %w", err)
+		}
+		if err := waitIndexes(ctx, db, in.TableName); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func definitionsOf(defs []types.AttributeDefinition, keys []types.KeySchemaElement) []types.AttributeDefinition {
+	var out []types.AttributeDefinition
+	for _, d := range defs {
+		if slices.ContainsFunc(keys, func(k types.KeySchemaElement) bool {
+			return aws.ToString(k.AttributeName) == aws.ToString(d.AttributeName)
+		}) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// sameIndex reports whether an existing index has the keys and projection
+// of a wanted one.
+func sameIndex(have types.GlobalSecondaryIndexDescription, want types.GlobalSecondaryIndex) bool {
+	if len(have.KeySchema) != len(want.KeySchema) || have.Projection == nil || want.Projection == nil ||
+		have.Projection.ProjectionType != want.Projection.ProjectionType {
+		return false
+	}
+	for i, k := range have.KeySchema {
+		if aws.ToString(k.AttributeName) != aws.ToString(want.KeySchema[i].AttributeName) || k.KeyType != want.KeySchema[i].KeyType {
+			return false
+		}
+	}
+	h, w := slices.Clone(have.Projection.NonKeyAttributes), slices.Clone(want.Projection.NonKeyAttributes)
+	slices.Sort(h)
+	slices.Sort(w)
+	return slices.Equal(h, w)
+}
+
+// waitIndexes waits until the table and every index on it are ACTIVE (an
+// index deleted is gone from the description).
+func waitIndexes(ctx context.Context, db *dynamodb.Client, table *string) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: table})
+		if err != nil {
+			return fmt.Errorf("describe: %w", err)
+		}
+		ready := desc.Table.TableStatus == types.TableStatusActive
+		for _, ix := range desc.Table.GlobalSecondaryIndexes {
+			ready = ready && ix.IndexStatus == types.IndexStatusActive
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the indexes of %s: %w", aws.ToString(table), ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
