@@ -89,6 +89,13 @@ type costModel struct {
 	VsConnectNew float64    `json:"times_cheaper_than_amazon_connect_newer_price"`
 }
 
+// sendPath is p with only the send invocations' own costs: the message's
+// frame in, its pushes, its one invocation and its capacity units, what a
+// message costs once everyone is connected and in a conversation.
+func sendPath(p rates) rates {
+	return rates{FramesIn: 1, FrameUnits: p.FrameUnits, AllPushes: p.SendPushes, AllInvocations: 1, AllWrite: p.SendWrite, AllRead: p.SendRead}
+}
+
 // model prices a million messages from the measured per-message rates.
 func model(p rates) costModel {
 	lambdaPer := priceLambdaRequest + lambdaMemoryGB*lambdaBilledMs/1000*priceLambdaGBSecondArm

@@ -165,6 +165,7 @@ type run struct {
 	bySeq     map[string]map[int64]string // conversation → seq → message id
 	convAgent map[string]string           // conversation → agent party
 	convCust  map[string]string           // conversation → customer party
+	parked    map[string]bool             // requestIds of customer sends acknowledged in a parked (waiting or returned) conversation
 	latency   []time.Duration
 	sentOff   []time.Duration // each latency sample's send time, from the start
 	opened    time.Time       // when the last customer's first send was acknowledged
@@ -406,7 +407,7 @@ func runScenario(ctx context.Context, t target, sc scenario) (result, error) {
 	base, backend, setCap := t.base, t.backend, t.setCapacity
 	r := &run{sc: sc, base: base, id: strconv.FormatInt(time.Now().UnixNano()%1e10, 36),
 		msgs: map[string]*msgInfo{}, recv: map[string]map[string]*receipt{}, bySeq: map[string]map[int64]string{},
-		convAgent: map[string]string{}, convCust: map[string]string{}, errs: map[string]int{}}
+		convAgent: map[string]string{}, convCust: map[string]string{}, errs: map[string]int{}, parked: map[string]bool{}}
 	res := result{Scenario: sc, Backend: backend, Capacity: 3}
 	if sc.Agents < 1 {
 		return res, errors.New("at least one agent")
@@ -540,7 +541,9 @@ func runScenario(ctx context.Context, t target, sc scenario) (result, error) {
 	res.LoaderCPU = selfCPU() - lcpu0
 	res.OtherCPU = machineBusy() - m0 - res.StackCPU - res.LoaderCPU
 	res.Window = diff(after, before)
-	res.PerKind = perKind(recs)
+	r.mu.Lock()
+	res.PerKind = perKind(recs, r.parked)
+	r.mu.Unlock()
 	res.Missed = missed
 
 	for _, cu := range customers {
@@ -860,7 +863,7 @@ func (cu *customer) send(ctx context.Context, n int) {
 			}
 			return
 		}
-		cu.acked(f, t0)
+		cu.acked(f, t0, id)
 		return
 	}
 	r.mu.Lock()
@@ -868,7 +871,7 @@ func (cu *customer) send(ctx context.Context, n int) {
 	r.mu.Unlock()
 }
 
-func (cu *customer) acked(f map[string]any, t0 time.Time) {
+func (cu *customer) acked(f map[string]any, t0 time.Time, requestID string) {
 	r := cu.r
 	now := time.Now()
 	m, cv := obj(f["message"]), obj(f["conversation"])
@@ -880,6 +883,9 @@ func (cu *customer) acked(f map[string]any, t0 time.Time) {
 	r.mu.Lock()
 	if first && now.After(r.opened) {
 		r.opened = now
+	}
+	if st := cv["status"]; st == "returned" || st == "waiting" {
+		r.parked[requestID] = true
 	}
 	r.acks = append(r.acks, now.Sub(t0))
 	r.msgs[id] = &msgInfo{conv: conv, seq: int64(num(m["seq"])), sender: cu.party, sentAt: t0}
@@ -1091,7 +1097,7 @@ func (a *agent) pickup(ctx context.Context, j job) {
 
 // perKind averages the invocations by what they served, told apart by the
 // requestId of the frame (this command names them) or by function.
-func perKind(recs []record) map[string]kindCost {
+func perKind(recs []record, parked map[string]bool) map[string]kindCost {
 	type acc struct {
 		n          int64
 		ddb, push  int64
@@ -1110,6 +1116,8 @@ func perKind(recs []record) map[string]kindCost {
 		switch {
 		case rec.RouteKey == "send" && strings.HasPrefix(id, "c") && strings.HasSuffix(id, "-s0-0"):
 			kind = "customer send (first, opens the conversation)"
+		case rec.RouteKey == "send" && strings.HasPrefix(id, "c") && parked[id]:
+			kind = "customer send (into a parked conversation)"
 		case rec.RouteKey == "send" && strings.HasPrefix(id, "c"):
 			kind = "customer send"
 		case rec.RouteKey == "send" && strings.HasPrefix(id, "a"):

@@ -36,9 +36,13 @@ type summary struct {
 	// The figures above: the send invocations' own per message (the
 	// steady-state cost of a message); AllInvocations: every invocation of
 	// the run's window, per message, which the cost model prices.
-	PerMessage     rates            `json:"per_message"`
-	CustomerSend   *kindCost        `json:"customer_send,omitempty"`
-	CostModel      costModel        `json:"cost_model"`
+	PerMessage   rates     `json:"per_message"`
+	CustomerSend *kindCost `json:"customer_send,omitempty"`
+	CostModel    costModel `json:"cost_model"`
+	// USDSendPath prices the send invocations' own costs only (see
+	// sendPath); usd_per_million_messages prices every invocation of the run.
+	USDSendPath    float64          `json:"usd_per_million_messages_send_path"`
+	CostModelSend  costModel        `json:"cost_model_send_path"`
 	Headline       result           `json:"headline_run"`
 	LoadSweep      []result         `json:"load_sweep,omitempty"`
 	StoreSweep     []result         `json:"store_size_sweep,omitempty"`
@@ -216,6 +220,8 @@ func (s *summary) headline(r result) {
 	s.DynamoDBRequestsPerMessage, s.WriteUnitsPerMessage, s.ReadUnitsPerMessage, s.PushesPerMessage = pm.SendDynamoDB, pm.SendWrite, pm.SendRead, pm.SendPushes
 	s.P50Ms, s.P95Ms, s.P99Ms, s.MsgsPerS = r.Latency.P50, r.Latency.P95, r.Latency.P99, r.MsgsPerS
 	s.CostModel = model(pm)
+	s.CostModelSend = model(sendPath(pm))
+	s.USDSendPath = s.CostModelSend.Total
 	s.USDPerMillionMessages = s.CostModel.Total
 	if k, ok := r.PerKind["customer send"]; ok {
 		s.CustomerSend = &k
