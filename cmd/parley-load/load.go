@@ -539,7 +539,9 @@ func runScenario(ctx context.Context, t target, sc scenario) (result, error) {
 	recs, missed := poll.finish()
 	res.StackCPU = t.cpu() - cpu0
 	res.LoaderCPU = selfCPU() - lcpu0
-	res.OtherCPU = machineBusy() - m0 - res.StackCPU - res.LoaderCPU
+	// Counters tick at 10 ms and are read at slightly different moments:
+	// a small negative remainder is zero.
+	res.OtherCPU = max(0, machineBusy()-m0-res.StackCPU-res.LoaderCPU)
 	res.Window = diff(after, before)
 	r.mu.Lock()
 	res.PerKind = perKind(recs, r.parked)
