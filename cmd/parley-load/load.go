@@ -849,6 +849,13 @@ func (cu *customer) send(ctx context.Context, n int) {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		f, err := cu.c.requestFrame(sctx, id, frame)
 		cancel()
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// No reply within 10 s (API Gateway's own error frame names
+			// no requestId of ours): resend, as a client does; the same
+			// clientMessageId makes it idempotent.
+			r.fail("no_reply_in_10s", err.Error())
+			continue
+		}
 		if err != nil {
 			r.fail("transport", err.Error())
 			r.mu.Lock()
@@ -1032,17 +1039,41 @@ func (a *agent) reply(ctx context.Context, conv string) {
 	}
 	t0 := time.Now()
 	cmid := fmt.Sprintf("r%d-%d", n, t0.UnixNano())
-	id := fmt.Sprintf("%s-s%s", a.party, cmid)
-	f, err := a.c.requestFrame(ctx, id, map[string]any{"action": "send", "requestId": id, "conversationId": conv, "clientMessageId": cmid,
-		"text": fmt.Sprintf("t=%d reply %d from %s", t0.UnixNano(), n, a.party)})
-	if err != nil {
-		r.fail("transport", err.Error())
-		return
-	}
-	if err := replyErr(f); err != nil {
-		ce := err.(*codeError)
-		r.fail(ce.code, ce.msg)
-		return
+	var f map[string]any
+	for attempt := 0; ; attempt++ {
+		if attempt == 5 {
+			r.mu.Lock()
+			r.unacked++
+			r.mu.Unlock()
+			return
+		}
+		id := fmt.Sprintf("%s-s%s-%d", a.party, cmid, attempt)
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var err error
+		f, err = a.c.requestFrame(sctx, id, map[string]any{"action": "send", "requestId": id, "conversationId": conv, "clientMessageId": cmid,
+			"text": fmt.Sprintf("t=%d reply %d from %s", t0.UnixNano(), n, a.party)})
+		cancel()
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			r.fail("no_reply_in_10s", err.Error())
+			continue // resent with the same clientMessageId
+		}
+		if err != nil {
+			r.fail("transport", err.Error())
+			r.mu.Lock()
+			r.unacked++
+			r.mu.Unlock()
+			return
+		}
+		if err := replyErr(f); err != nil {
+			ce := err.(*codeError)
+			r.fail(ce.code, ce.msg)
+			if ce.code == "rate_limited" || ce.code == "gateway" {
+				sleepUntil(ctx, time.Now().Add(max(ce.retry, 100*time.Millisecond)))
+				continue
+			}
+			return
+		}
+		break
 	}
 	now := time.Now()
 	m := obj(f["message"])

@@ -165,7 +165,7 @@ func writeReport(o options, s summary) error {
 		w("| messages | msg/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | overlap | errors | requests per message (send) | write units (send) | read units (send) | stack CPU |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		w("| %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %d | %d | %s | %.2f | %.2f | %.2f | %s |\n\n", d.Messages, d.MsgsPerS, d.Latency.P50, d.Latency.P95, d.Latency.P99, d.Latency.Max,
 			d.Lost, d.Duplicated, d.Overlap, errs(d.Errors), dp.SendDynamoDB, dp.SendWrite, dp.SendRead, cores(d.StackCPU, d.Seconds))
-		w("DynamoDB Local reports no read/write split and charges transactions its own way (docs/protocol.md section 7), so its capacity figures are not the embedded store's; its stack CPU excludes the JVM, a separate process.\n\n")
+		w("DynamoDB Local reports no read/write split and charges transactions its own way (docs/protocol.md section 7), so its capacity figures are not the embedded store's. *stack CPU* includes DynamoDB Local's JVM (a child process of the stack).\n\n")
 	}
 
 	// Cold start.
@@ -463,6 +463,11 @@ func missed(s summary, mutexTop string) string {
 		if s.USDSendPath > targetUSDPerMillion {
 			verdict = "The send path alone misses it too"
 		}
+		sp := sendPath(s.PerMessage)
+		apigw := (sp.FramesIn + sp.AllPushes) * sp.FrameUnits * priceWebSocketMessage * 1e6
+		ddb := (sp.AllWrite*priceWriteUnit + sp.AllRead*priceReadUnit) * 1e6
+		verdict += fmt.Sprintf(": on the send path, API Gateway is $%.2f (the frame in and %.2f pushes: the ack and the delivery) and DynamoDB $%.2f (%.2f write and %.2f read units), so $5 leaves room for at most %.1f write units with the ack and delivery as they are, or needs the ack folded into fewer API Gateway messages",
+			apigw, sp.AllPushes, ddb, sp.AllWrite, sp.AllRead, math.Max(0, (targetUSDPerMillion-(s.CostModelSend.Total-sp.AllWrite*priceWriteUnit*1e6))/(priceWriteUnit*1e6)))
 		out = append(out, fmt.Sprintf("- **$%.2f per million messages with every invocation of the headline run > $5** (send path alone: $%.2f). %s. The largest line is %s ($%.2f); the write units per message come from: %s. "+
 			"What it would take: the run's connects, sessions, parks, pickups and stream notifications spread over more messages (a real conversation carries more messages per connection than this run's reconnect-every-customer, park-every-third-reply shape), or cheaper writes for them (a `$connect` and a park each write several items in a transaction).",
 			s.CostModel.Total, s.USDSendPath, verdict, big.Item, big.USD, strings.Join(top, ", ")))
