@@ -124,8 +124,17 @@ func writeReport(o options, s summary) error {
 		w("| %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %d | %d |\n", r.StoreConvs, r.Messages, k.DynamoDB, k.Write, k.Read, k.Pushes,
 			p.AllDynamoDB, p.AllWrite, p.AllRead, model(p).Total, r.Latency.P50, r.Latency.P99, r.Lost, r.Duplicated)
 	}
-	w("\nOpen connections (the load sweep): with %d and %d connections the send invocations cost %s and %s DynamoDB requests per message.\n\n",
-		connOf(s.LoadSweep, 0), connOf(s.LoadSweep, len(s.LoadSweep)-1), reqOf(s.LoadSweep, 0), reqOf(s.LoadSweep, len(s.LoadSweep)-1))
+	lo, hi := 0, 0
+	for i, r := range s.LoadSweep {
+		if r.Connections < s.LoadSweep[lo].Connections {
+			lo = i
+		}
+		if r.Connections > s.LoadSweep[hi].Connections {
+			hi = i
+		}
+	}
+	w("\nOpen connections (the load sweep above): with %d and %d open connections a message's send invocation cost %s and %s DynamoDB requests, %s and %s write units.\n\n",
+		connOf(s.LoadSweep, lo), connOf(s.LoadSweep, hi), reqOf(s.LoadSweep, lo), reqOf(s.LoadSweep, hi), wcuOf(s.LoadSweep, lo), wcuOf(s.LoadSweep, hi))
 
 	// Cost model.
 	w("## Cost model: dollars per million messages on AWS\n\n")
@@ -341,6 +350,13 @@ func mutexShare(s, frame string) float64 {
 		}
 	}
 	return best
+}
+
+func wcuOf(rs []result, i int) string {
+	if i < 0 || i >= len(rs) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", perMessage(rs[i]).SendWrite)
 }
 
 func limitLines(s string, n int) string {
