@@ -208,7 +208,7 @@ func writeReport(o options, s summary) error {
 	}
 	if top, err := os.ReadFile(filepath.Join(o.out, "cpu-top.txt")); err == nil {
 		w("## Where the CPU and the waiting go\n\n")
-		w("Profiles of a whole stack in one process (gateway, functions, embedded store) serving 64 customers' concurrent WebSocket sends: `go test -run '^$' -bench BenchmarkStackSendParallel -benchtime 3s -cpuprofile bench/out/cpu.out -mutexprofile bench/out/mutex.out ./bench/`, then `go tool pprof -top` (CPU, by function):\n\n```\n%s```\n\n", limitLines(string(top), 40))
+		w("Profiles of a whole stack in one process (gateway, functions, embedded store) serving 64 customers' concurrent WebSocket sends: `go test -run '^$' -bench BenchmarkStackSendParallel -benchtime 3s -cpuprofile bench/out/cpu.out -mutexprofile bench/out/mutex.out ./bench/`, then `go tool pprof -top` (CPU, by function). The profile covers the benchmark's set-up rounds too: each connects 64 customers and an agent, whose RS256 tokens are signed and verified (the `bigmod` lines):\n\n```\n%s```\n\n", limitLines(string(top), 40))
 	}
 	if mu, err := os.ReadFile(filepath.Join(o.out, "mutex-top.txt")); err == nil {
 		w("Lock contention (`go tool pprof -top -cum` of the mutex profile: time goroutines waited for a lock, by the frames they waited in; Parley's own frames):\n\n```\n%s```\n\n", mutexFrames(string(mu), 25))
