@@ -206,10 +206,10 @@ func run(e *env, cmd string, args []string) error {
 		return applyCmd(e, args)
 	case "widgets":
 		return group(e, "widgets", args, map[string]func(*env, []string) error{
-			"list": widgetsList, "get": widgetsGet, "put": widgetsPut, "delete": widgetsDelete})
+			"list": widgets.listCmd, "get": widgets.getCmd, "put": widgetsPut, "delete": widgets.deleteCmd})
 	case "workstreams":
 		return group(e, "workstreams", args, map[string]func(*env, []string) error{
-			"list": workstreamsList, "get": workstreamsGet, "put": workstreamsPut})
+			"list": workstreams.listCmd, "get": workstreams.getCmd, "put": workstreamsPut})
 	case "agents":
 		return group(e, "agents", args, map[string]func(*env, []string) error{
 			"list": agentsList, "set-capacity": agentsSetCapacity})

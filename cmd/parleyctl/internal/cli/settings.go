@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -77,8 +78,31 @@ func widgetRow(w conversation.Widget) []string {
 
 var widgetHeader = []string{"ID", "WORKSTREAM", "ISSUER", "JWKS URL", "ORIGINS"}
 
-func widgetsList(e *env, args []string) error {
-	fs := e.flags("widgets list", "widgets list")
+// setting is one kind of stored setting as the list, get and delete
+// commands show it: its name, table columns, and how the store reads and
+// deletes it.
+type setting[T any] struct {
+	name   string // singular, as in "widgets get ID"
+	plural string
+	header []string
+	row    func(T) []string
+	list   func(*store.Store, context.Context) ([]T, error)
+	get    func(*store.Store, context.Context, string) (T, error)
+	delete func(*store.Store, context.Context, string) error
+}
+
+var widgets = setting[conversation.Widget]{
+	name: "widget", plural: "widgets", header: widgetHeader, row: widgetRow,
+	list: (*store.Store).Widgets, get: (*store.Store).Widget, delete: (*store.Store).DeleteWidget,
+}
+
+var workstreams = setting[store.WorkstreamConfig]{
+	name: "workstream", plural: "workstreams", header: workstreamHeader, row: workstreamRow,
+	list: (*store.Store).WorkstreamConfigs, get: (*store.Store).WorkstreamConfigOf,
+}
+
+func (k setting[T]) listCmd(e *env, args []string) error {
+	fs := e.flags(k.plural+" list", k.plural+" list")
 	if _, err := e.parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -86,15 +110,55 @@ func widgetsList(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ws, err := st.Widgets(e.ctx)
+	all, err := k.list(st, e.ctx)
 	if err != nil {
 		return err
 	}
-	rows := make([][]string, 0, len(ws))
-	for _, w := range ws {
-		rows = append(rows, widgetRow(w))
+	rows := make([][]string, 0, len(all))
+	for _, v := range all {
+		rows = append(rows, k.row(v))
 	}
-	return e.print(ws, widgetHeader, rows)
+	return e.print(all, k.header, rows)
+}
+
+// one parses a command on one setting (its id positional or --id) and
+// opens the store.
+func (k setting[T]) one(e *env, verb string, args []string) (*store.Store, string, error) {
+	fs := e.flags(k.plural+" "+verb, k.plural+" "+verb+" ID")
+	id := fs.String("id", "", "the "+k.name+"'s id")
+	pos, err := e.parse(fs, args, 1)
+	if err != nil {
+		return nil, "", err
+	}
+	sid, err := idArg(pos, *id, k.name)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := e.store()
+	return st, sid, err
+}
+
+func (k setting[T]) getCmd(e *env, args []string) error {
+	st, id, err := k.one(e, "get", args)
+	if err != nil {
+		return err
+	}
+	v, err := k.get(st, e.ctx, id)
+	if err != nil {
+		return notFound(err, k.name+" "+id)
+	}
+	return e.print(v, k.header, [][]string{k.row(v)})
+}
+
+func (k setting[T]) deleteCmd(e *env, args []string) error {
+	st, id, err := k.one(e, "delete", args)
+	if err != nil {
+		return err
+	}
+	if err := k.delete(st, e.ctx, id); err != nil {
+		return notFound(err, k.name+" "+id)
+	}
+	return e.print(map[string]string{"deleted": id}, []string{"DELETED"}, [][]string{{id}})
 }
 
 // idArg is a command's one id: positional, or its flag.
@@ -108,28 +172,6 @@ func idArg(pos []string, flagValue, what string) (string, error) {
 		return flagValue, nil
 	}
 	return "", usageError("which %s? give its id", what)
-}
-
-func widgetsGet(e *env, args []string) error {
-	fs := e.flags("widgets get", "widgets get ID")
-	id := fs.String("id", "", "the widget's id")
-	pos, err := e.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	wid, err := idArg(pos, *id, "widget")
-	if err != nil {
-		return err
-	}
-	st, err := e.store()
-	if err != nil {
-		return err
-	}
-	w, err := st.Widget(e.ctx, wid)
-	if err != nil {
-		return notFound(err, "widget "+wid)
-	}
-	return e.print(w, widgetHeader, [][]string{widgetRow(w)})
 }
 
 func widgetsPut(e *env, args []string) error {
@@ -181,27 +223,6 @@ func widgetsPut(e *env, args []string) error {
 	return e.print(w, widgetHeader, [][]string{widgetRow(w)})
 }
 
-func widgetsDelete(e *env, args []string) error {
-	fs := e.flags("widgets delete", "widgets delete ID")
-	id := fs.String("id", "", "the widget's id")
-	pos, err := e.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	wid, err := idArg(pos, *id, "widget")
-	if err != nil {
-		return err
-	}
-	st, err := e.store()
-	if err != nil {
-		return err
-	}
-	if err := st.DeleteWidget(e.ctx, wid); err != nil {
-		return notFound(err, "widget "+wid)
-	}
-	return e.print(map[string]string{"deleted": wid}, []string{"DELETED"}, [][]string{{wid}})
-}
-
 // ---------------------------------------------------------------- workstreams
 
 var workstreamHeader = []string{"ID", "MODE", "HOURS", "KEEP SAME AGENT", "UNITS", "REQUEUE AFTER"}
@@ -235,48 +256,6 @@ func workstreamRow(w store.WorkstreamConfig) []string {
 		requeue = (time.Duration(w.RequeueReturnedAfterSeconds) * time.Second).String()
 	}
 	return []string{w.ID, w.Mode, hours, strconv.FormatBool(w.KeepSameAgent), strconv.Itoa(units), requeue}
-}
-
-func workstreamsList(e *env, args []string) error {
-	fs := e.flags("workstreams list", "workstreams list")
-	if _, err := e.parse(fs, args, 0); err != nil {
-		return err
-	}
-	st, err := e.store()
-	if err != nil {
-		return err
-	}
-	ws, err := st.WorkstreamConfigs(e.ctx)
-	if err != nil {
-		return err
-	}
-	rows := make([][]string, 0, len(ws))
-	for _, w := range ws {
-		rows = append(rows, workstreamRow(w))
-	}
-	return e.print(ws, workstreamHeader, rows)
-}
-
-func workstreamsGet(e *env, args []string) error {
-	fs := e.flags("workstreams get", "workstreams get ID")
-	id := fs.String("id", "", "the workstream's id")
-	pos, err := e.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	wid, err := idArg(pos, *id, "workstream")
-	if err != nil {
-		return err
-	}
-	st, err := e.store()
-	if err != nil {
-		return err
-	}
-	w, err := st.WorkstreamConfigOf(e.ctx, wid)
-	if err != nil {
-		return notFound(err, "workstream "+wid)
-	}
-	return e.print(w, workstreamHeader, [][]string{workstreamRow(w)})
 }
 
 // weeklyFlag collects --weekly DAY=SPAN[,SPAN] flags.
