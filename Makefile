@@ -11,7 +11,7 @@ FUNCTIONS    = authorizer connect disconnect message park pickup close presence 
 # SAM sets ARTIFACTS_DIR when it calls a build-<LogicalId> target.
 ARTIFACTS_DIR ?= bin
 
-.PHONY: run run-dynamodb-local test test-short build vet fmt clean web web-test web-unit web-browser fuzz flood lint-template deploy-web parleyctl
+.PHONY: run run-dynamodb-local test test-short build vet fmt clean web web-test web-unit web-browser fuzz flood lint-template deploy-web parleyctl bench bench-quick
 
 # Built, then exec'd: Ctrl-C reaches parley-local itself, which drains and
 # exits 0 (under `go run` make would report the wrapper's exit status 1).
@@ -88,6 +88,28 @@ FLOOD_ARGS ?=
 flood:
 	$(GO) build -o bin/parley-local ./cmd/parley-local
 	$(GO) run ./cmd/parley-flood --exec bin/parley-local $(FLOOD_ARGS)
+
+# Benchmarks (not part of make test). bench: the Go benchmarks of the send
+# path and assignment, a CPU profile of a whole stack serving sends, then
+# cmd/parley-load's full suite (cold starts; load, store-size and DynamoDB
+# Local runs over real WebSockets against stacks it starts on free ports;
+# the cost model), which writes BENCHMARKS.md, bench/out/summary.json and
+# the plots. bench-quick: one short load run, bench/out/summary.json only.
+BENCH_OUT ?= bench/out
+bench:
+	@mkdir -p $(BENCH_OUT)
+	$(GO) build -o bin/parley-local ./cmd/parley-local
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./bench/ > $(BENCH_OUT)/gobench.txt || { cat $(BENCH_OUT)/gobench.txt; exit 1; }
+	$(GO) test -run '^$$' -bench BenchmarkStackSendParallel -benchtime 3s -count 1 -cpuprofile $(BENCH_OUT)/cpu.out -mutexprofile $(BENCH_OUT)/mutex.out -o $(BENCH_OUT)/bench.test ./bench/ > /dev/null
+	$(GO) tool pprof -top -nodecount 30 $(BENCH_OUT)/bench.test $(BENCH_OUT)/cpu.out > $(BENCH_OUT)/cpu-top.txt
+	$(GO) tool pprof -top -cum -nodecount 200 $(BENCH_OUT)/bench.test $(BENCH_OUT)/mutex.out > $(BENCH_OUT)/mutex-top.txt
+	@rm -f $(BENCH_OUT)/bench.test $(BENCH_OUT)/cpu.out $(BENCH_OUT)/mutex.out
+	$(GO) run ./cmd/parley-load --exec bin/parley-local --suite full --out $(BENCH_OUT) --gobench $(BENCH_OUT)/gobench.txt --report BENCHMARKS.md
+
+bench-quick:
+	@mkdir -p $(BENCH_OUT)
+	$(GO) build -o bin/parley-local ./cmd/parley-local
+	$(GO) run ./cmd/parley-load --exec bin/parley-local --suite quick --out $(BENCH_OUT)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

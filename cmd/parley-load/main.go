@@ -1,265 +1,172 @@
-// Command parley-load drives a running local stack (make run) with many
-// customers and agents chatting at once over real WebSockets, and reports
-// message throughput, send-to-delivery latency, and the DynamoDB requests
-// and pushes each message cost (its send invocations' own requests, from
-// GET /local/metrics). Its loops are bounded; it talks to the address it is
-// given, loopback by default.
+// Command parley-load drives a local stack with many customers and agents
+// chatting at once over real WebSockets (customers send, agents reply, park
+// and pick up, customers leave and come back on a new connection), checks
+// every message by id and seq on every party, and reports throughput,
+// send-to-delivery latency, messages lost and duplicated, errors by code,
+// and what each message cost in DynamoDB requests, capacity units and
+// pushes (from the stack's per-invocation attribution, GET /local/metrics).
+//
+// One run against a stack that is already running (make run):
 //
 //	go run ./cmd/parley-load --url http://127.0.0.1:8080 --customers 30 --agents 3 --messages 20
+//
+// The benchmark suites start their own stacks (bin/parley-local on a free
+// port, a temporary --data folder) and stop them; make bench and make
+// bench-quick run them:
+//
+//	go run ./cmd/parley-load --exec bin/parley-local --suite quick --out bench/out
+//	go run ./cmd/parley-load --exec bin/parley-local --suite full --out bench/out --report BENCHMARKS.md
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"os"
-	"slices"
 	"strings"
-	"sync"
+	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
+type options struct {
+	url, exec, template, suite, out, report, gobench, render string
+	dynamoDBLocal, inMemory                                  bool
+	sc                                                       scenario
+	timeout                                                  time.Duration
+}
+
 func main() {
-	var (
-		base      = flag.String("url", "http://127.0.0.1:8080", "the local stack")
-		customers = flag.Int("customers", 30, "customers, each with one conversation")
-		agents    = flag.Int("agents", 3, "agents online (capacity 3 each by default)")
-		messages  = flag.Int("messages", 20, "messages each assigned customer sends")
-		widget    = flag.String("widget", "persistent", "the customers' widget")
-		timeout   = flag.Duration("timeout", 2*time.Minute, "give up after this long")
-	)
+	var o options
+	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "a running local stack (one run; ignored with --exec)")
+	flag.StringVar(&o.exec, "exec", "", "start this parley-local binary for the run, and stop it after")
+	flag.StringVar(&o.template, "template", "template.yaml", "the SAM template the started stack runs")
+	flag.BoolVar(&o.dynamoDBLocal, "dynamodb-local", false, "the started stack runs on Amazon DynamoDB Local")
+	flag.BoolVar(&o.inMemory, "in-memory", false, `the started stack keeps its data in memory (--data ""), not in a temporary folder`)
+	flag.StringVar(&o.suite, "suite", "", `"quick" or "full": the benchmark suite (needs --exec); empty: one run`)
+	flag.StringVar(&o.out, "out", "bench/out", "where the suites write summary.json and the plots")
+	flag.StringVar(&o.report, "report", "", "the full suite's Markdown report (BENCHMARKS.md)")
+	flag.StringVar(&o.gobench, "gobench", "", "go test -bench output to include in the report")
+	flag.StringVar(&o.render, "render", "", "write --report from this summary.json of an earlier full run, running nothing")
+	flag.IntVar(&o.sc.Customers, "customers", 30, "customers sending")
+	flag.IntVar(&o.sc.Agents, "agents", 3, "agents online")
+	flag.IntVar(&o.sc.Idle, "idle", 0, "extra customers connected who send nothing")
+	flag.IntVar(&o.sc.Messages, "messages", 20, "messages each customer sends (0: until --duration)")
+	flag.DurationVar(&o.sc.Duration, "duration", 30*time.Second, "how long customers send")
+	flag.Float64Var(&o.sc.Rate, "rate", 2, "messages a second each customer sends")
+	flag.Float64Var(&o.sc.LiveShare, "live", 0.5, "share of customers on the live widget (the rest: persistent)")
+	flag.IntVar(&o.sc.ReplyEvery, "reply-every", 2, "agents reply to every n-th customer message")
+	flag.IntVar(&o.sc.ParkEvery, "park-every", 3, "agents park a persistent conversation after every n-th reply (0: never)")
+	flag.BoolVar(&o.sc.Reconnect, "reconnect", true, "every customer leaves once mid-run and comes back on a new connection")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	if err := run(ctx, strings.TrimRight(*base, "/"), *customers, *agents, *messages, *widget); err != nil {
+	var err error
+	switch {
+	case o.render != "":
+		err = render(o)
+	case o.suite == "":
+		err = single(ctx, o)
+	case o.suite == "quick" || o.suite == "full":
+		if o.exec == "" {
+			err = errors.New("--suite needs --exec (the suites start their own stacks)")
+			break
+		}
+		err = suite(ctx, o)
+	default:
+		err = fmt.Errorf("--suite %q: want quick or full", o.suite)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "parley-load:", err)
 		os.Exit(1)
 	}
 }
 
-type conn struct {
-	ws     *websocket.Conn
-	frames chan map[string]any
-}
-
-func dial(ctx context.Context, base string, claims map[string]any) (*conn, error) {
-	b, _ := json.Marshal(claims)
-	resp, err := http.Post(base+"/local/token", "application/json", bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	var tok struct{ Token string }
-	err = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if err != nil || tok.Token == "" {
-		return nil, fmt.Errorf("token for %v: %v (HTTP %d)", claims, err, resp.StatusCode)
-	}
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?token="+tok.Token, nil)
-	if err != nil {
-		return nil, err
-	}
-	c := &conn{ws: ws, frames: make(chan map[string]any, 4096)}
-	go func() {
-		defer close(c.frames)
-		for {
-			_, data, err := ws.Read(context.Background())
-			if err != nil {
-				return
-			}
-			var f map[string]any
-			if json.Unmarshal(data, &f) == nil {
-				c.frames <- f
-			}
-		}
-	}()
-	return c, nil
-}
-
-func (c *conn) send(ctx context.Context, v any) error {
-	b, _ := json.Marshal(v)
-	return c.ws.Write(ctx, websocket.MessageText, b)
-}
-
-// await returns the first frame match accepts.
-func (c *conn) await(ctx context.Context, match func(map[string]any) bool) (map[string]any, error) {
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				return nil, errors.New("connection closed")
-			}
-			if match(f) {
-				return f, nil
-			}
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// routeCost is what the invocations of one route cost, as GET /local/metrics
-// credits each request to the invocation that made it.
-type routeCost struct {
-	Invocations   int            `json:"invocations"`
-	DynamoDB      map[string]int `json:"dynamodb"`
-	ManagementAPI map[string]int `json:"managementApi"`
-}
-
-// sendCost reads what the stack's send invocations have cost so far.
-func sendCost(base string) (routeCost, error) {
-	resp, err := http.Get(base + "/local/metrics")
-	if err != nil {
-		return routeCost{}, err
-	}
-	defer resp.Body.Close()
-	var m struct {
-		ByRoute map[string]routeCost `json:"byRoute"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		return routeCost{}, fmt.Errorf("read /local/metrics: %w", err)
-	}
-	return m.ByRoute["send"], nil
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
-
-func run(ctx context.Context, base string, nCustomers, nAgents, nMessages int, widget string) error {
-	run := time.Now().UnixNano()
-	// Agents stay connected (and so available) until the run ends.
-	for i := 0; i < nAgents; i++ {
-		c, err := dial(ctx, base, map[string]any{"role": "agent", "sub": fmt.Sprintf("load-agent-%d-%d", run, i), "name": fmt.Sprintf("Agent %d", i)})
+// single is one scenario, on a running stack or on one started for it.
+func single(ctx context.Context, o options) error {
+	o.sc.Name = "run"
+	t := target{base: strings.TrimRight(o.url, "/"), backend: "running stack", cpu: func() float64 { return -1 }}
+	if o.exec != "" {
+		s, err := startStack(ctx, o.exec, o.template, o.dynamoDBLocal, o.inMemory)
 		if err != nil {
-			return fmt.Errorf("agent %d: %w", i, err)
+			return err
 		}
-		defer c.ws.Close(websocket.StatusNormalClosure, "done")
-	}
-	// Customers open conversations; those that get an agent chat.
-	type chat struct {
-		c    *conn
-		conv string
-	}
-	var (
-		mu     sync.Mutex
-		chats  []chat
-		queued int
-		wg     sync.WaitGroup
-		errs   []error
-	)
-	for i := 0; i < nCustomers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := dial(ctx, base, map[string]any{"role": "customer", "sub": fmt.Sprintf("load-%d-%d", run, i), "widget": widget})
-			if err == nil {
-				err = c.send(ctx, map[string]any{"action": "send", "requestId": "open", "clientMessageId": "open", "text": "hello"})
+		defer func() {
+			if err := s.stop(); err != nil {
+				slog.Error("stop the stack", "error", err.Error())
 			}
-			var ack map[string]any
-			if err == nil {
-				ack, err = c.await(ctx, func(f map[string]any) bool { return f["requestId"] == "open" })
-			}
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				return
-			}
-			conv, _ := ack["conversation"].(map[string]any)
-			id, _ := conv["id"].(string)
-			// Wait briefly for an agent; the rest stay queued.
-			wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			_, err = c.await(wctx, func(f map[string]any) bool {
-				cv, _ := f["conversation"].(map[string]any)
-				return f["type"] == "conversation" && cv["status"] == "active"
-			})
-			cancel()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				queued++
-				return
-			}
-			chats = append(chats, chat{c, id})
 		}()
+		t = targetOf(s)
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return fmt.Errorf("%d customers failed, first: %w", len(errs), errs[0])
-	}
-	fmt.Printf("%d customers, %d agents: %d conversations active, %d queued\n", nCustomers, nAgents, len(chats), queued)
-
-	before, err := sendCost(base)
+	res, err := runScenario(ctx, t, o.sc)
 	if err != nil {
 		return err
 	}
-	var latencies []time.Duration
-	start := time.Now()
-	for _, ch := range chats {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for m := 0; m < nMessages; m++ {
-				id := fmt.Sprintf("m%d", m)
-				t0 := time.Now()
-				if err := ch.c.send(ctx, map[string]any{"action": "send", "requestId": id, "conversationId": ch.conv, "clientMessageId": id, "text": "load message"}); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					return
-				}
-				if _, err := ch.c.await(ctx, func(f map[string]any) bool { return f["requestId"] == id }); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					return
-				}
-				mu.Lock()
-				latencies = append(latencies, time.Since(t0))
-				mu.Unlock()
-			}
-		}()
+	printResult(res)
+	return nil
+}
+
+func printResult(r result) {
+	fmt.Printf("%s on %s: %d customers (+%d idle), %d agents (capacity %d)\n", r.Scenario.Name, r.Backend, r.Scenario.Customers, r.Scenario.Idle, r.Scenario.Agents, r.Capacity)
+	fmt.Printf("  %d messages (%d customer, %d agent) in %.1f s: %.0f msg/s; %d reconnects, %d parks, %d pickups\n",
+		r.Messages, r.CustomerMessages, r.AgentMessages, r.Seconds, r.MsgsPerS, r.Reconnects, r.Parks, r.Pickups)
+	fmt.Printf("  delivery latency ms: p50 %.1f p95 %.1f p99 %.1f max %.1f (n=%d); ack p50 %.1f p99 %.1f\n",
+		r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.Latency.N, r.AckLatency.P50, r.AckLatency.P99)
+	fmt.Printf("  after all opened (%.1f s): p50 %.1f p99 %.1f; by 5 s: %v\n", r.OpenedAfter, r.LatencySteady.P50, r.LatencySteady.P99, r.Timeline)
+	fmt.Printf("  lost %d, duplicated %d, resume overlap %d, seq gaps %d, seq conflicts %d, unassigned %d, unacked %d\n",
+		r.Lost, r.Duplicated, r.Overlap, r.Gaps, r.SeqConflict, r.Unassigned, r.Unacked)
+	if len(r.Errors) > 0 {
+		fmt.Printf("  errors by code: %v (e.g. %v)\n", r.Errors, r.ErrorSample)
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if len(errs) > 0 {
-		return fmt.Errorf("%d sends failed, first: %w", len(errs), errs[0])
+	pm := perMessage(r)
+	fmt.Printf("  per message (send invocations): %.2f DynamoDB requests, %.2f write units, %.2f read units, %.2f pushes\n",
+		pm.SendDynamoDB, pm.SendWrite, pm.SendRead, pm.SendPushes)
+	fmt.Printf("  per message (every invocation): %.2f DynamoDB requests, %.2f write units, %.2f read units, %.2f pushes, %.2f invocations\n",
+		pm.AllDynamoDB, pm.AllWrite, pm.AllRead, pm.AllPushes, pm.AllInvocations)
+	if k, ok := r.PerKind["customer send"]; ok {
+		fmt.Printf("  customer send: %.2f DynamoDB requests %v, %.2f write units, %.2f read units, %.2f pushes\n", k.DynamoDB, k.ByOperation, k.Write, k.Read, k.Pushes)
 	}
-	// Every send was acknowledged, but its invocation may still be
-	// delivering to the agent: wait until all of them have finished.
-	var after routeCost
-	for {
-		if after, err = sendCost(base); err != nil {
-			return err
-		}
-		if after.Invocations-before.Invocations >= len(latencies) || ctx.Err() != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(5 * time.Millisecond):
-		}
+	if r.StackCPU >= 0 {
+		fmt.Printf("  CPU: stack %.1f s, load generator %.1f s, other processes %.1f s (%.2f ms of stack CPU per message)\n", r.StackCPU, r.LoaderCPU, r.OtherCPU, 1000*r.StackCPU/float64(max(r.Messages, 1)))
 	}
-	sent := len(latencies)
-	if sent == 0 {
-		return errors.New("no conversation got an agent: nothing was sent")
+}
+
+// selfCPU is this process's user and system CPU seconds so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(float64(len(latencies))*p))] }
-	ddb := sum(after.DynamoDB) - sum(before.DynamoDB)
-	push := after.ManagementAPI["PostToConnection"] - before.ManagementAPI["PostToConnection"]
-	fmt.Printf("%d messages in %s: %.0f msg/s\n", sent, elapsed.Round(time.Millisecond), float64(sent)/elapsed.Seconds())
-	fmt.Printf("send → ack latency: p50 %s, p95 %s, p99 %s, max %s\n", pct(0.50), pct(0.95), pct(0.99), latencies[len(latencies)-1])
-	fmt.Printf("per message: %.2f DynamoDB requests, %.2f pushes\n", float64(ddb)/float64(sent), float64(push)/float64(sent))
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
+// render rewrites the report from a full run's summary.json.
+func render(o options) error {
+	b, err := os.ReadFile(o.render)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", o.render, err)
+	}
+	var s summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("decode %s: %w", o.render, err)
+	}
+	if o.report == "" {
+		return errors.New("--render needs --report")
+	}
+	return writeReport(o, s)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return nil
 }
