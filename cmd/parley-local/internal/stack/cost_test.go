@@ -227,36 +227,6 @@ func (s *Stack) metricsView(t testing.TB) metrics.View {
 	return v
 }
 
-// BenchmarkSend measures a customer message end to end: the send, its
-// storage and its delivery to the agent, reporting the DynamoDB requests and
-// pushes each send invocation makes.
-//
-//	go test -run '^$' -bench BenchmarkSend ./cmd/parley-local/internal/stack/
-func BenchmarkSend(b *testing.B) {
-	s := startStack(b)
-	bob := s.dial(b, "bob", s.agentToken(b, "bob"))
-	bob.OK("hello", nil)
-	alice := s.dial(b, "alice", s.customerToken(b, "persistent", "alice"))
-	id := obj(alice.OK("send", map[string]any{"clientMessageId": "warm", "text": "hi"})["conversation"])["id"].(string)
-	bob.ConversationEvent(id, "active")
-	before := s.metricsView(b).ByRoute["send"]
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		alice.OK("send", map[string]any{"conversationId": id, "clientMessageId": fmt.Sprintf("b%d", i), "text": "benchmark message"})
-		bob.Next("message")
-	}
-	b.StopTimer()
-	var after metrics.Totals
-	poll.Until(b, "every send invocation to finish", func() bool {
-		after = s.metricsView(b).ByRoute["send"]
-		return after.Invocations-before.Invocations >= int64(b.N)
-	})
-	ddb := total(after.DynamoDB) - total(before.DynamoDB)
-	push := after.ManagementAPI["PostToConnection"] - before.ManagementAPI["PostToConnection"]
-	b.ReportMetric(float64(ddb)/float64(b.N), "dynamodb-req/op")
-	b.ReportMetric(float64(push)/float64(b.N), "pushes/op")
-}
-
 // A send's invocation is credited the capacity the store computed for its
 // requests: the units its TransactWriteItems consumed, as the embedded
 // store reported them, are in its record, counted not estimated.
