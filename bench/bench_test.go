@@ -83,92 +83,57 @@ func one(cc *types.ConsumedCapacity) []types.ConsumedCapacity {
 
 const total = types.ReturnConsumedCapacityTotal
 
-func (c *counted) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
+// counting makes one request asking for its consumed capacity (unless the
+// caller asked itself) and adds what the answer reports.
+func counting[O any](c *counted, ask *types.ReturnConsumedCapacity, do func() (O, error), used func(O) []types.ConsumedCapacity) (O, error) {
+	if *ask == "" {
+		*ask = total
 	}
-	out, err := c.DB.GetItem(ctx, in, o...)
+	out, err := do()
 	if err == nil {
-		c.add(one(out.ConsumedCapacity)...)
+		c.add(used(out)...)
 	}
 	return out, err
+}
+
+func (c *counted) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.GetItemOutput, error) { return c.DB.GetItem(ctx, in, o...) },
+		func(out *dynamodb.GetItemOutput) []types.ConsumedCapacity { return one(out.ConsumedCapacity) })
 }
 
 func (c *counted) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
-	}
-	out, err := c.DB.PutItem(ctx, in, o...)
-	if err == nil {
-		c.add(one(out.ConsumedCapacity)...)
-	}
-	return out, err
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.PutItemOutput, error) { return c.DB.PutItem(ctx, in, o...) },
+		func(out *dynamodb.PutItemOutput) []types.ConsumedCapacity { return one(out.ConsumedCapacity) })
 }
 
 func (c *counted) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
-	}
-	out, err := c.DB.UpdateItem(ctx, in, o...)
-	if err == nil {
-		c.add(one(out.ConsumedCapacity)...)
-	}
-	return out, err
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.UpdateItemOutput, error) { return c.DB.UpdateItem(ctx, in, o...) },
+		func(out *dynamodb.UpdateItemOutput) []types.ConsumedCapacity { return one(out.ConsumedCapacity) })
 }
 
 func (c *counted) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
-	}
-	out, err := c.DB.DeleteItem(ctx, in, o...)
-	if err == nil {
-		c.add(one(out.ConsumedCapacity)...)
-	}
-	return out, err
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.DeleteItemOutput, error) { return c.DB.DeleteItem(ctx, in, o...) },
+		func(out *dynamodb.DeleteItemOutput) []types.ConsumedCapacity { return one(out.ConsumedCapacity) })
 }
 
 func (c *counted) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
-	}
-	out, err := c.DB.Query(ctx, in, o...)
-	if err == nil {
-		c.add(one(out.ConsumedCapacity)...)
-	}
-	return out, err
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.QueryOutput, error) { return c.DB.Query(ctx, in, o...) },
+		func(out *dynamodb.QueryOutput) []types.ConsumedCapacity { return one(out.ConsumedCapacity) })
 }
 
 func (c *counted) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
-	}
-	out, err := c.DB.Scan(ctx, in, o...)
-	if err == nil {
-		c.add(one(out.ConsumedCapacity)...)
-	}
-	return out, err
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.ScanOutput, error) { return c.DB.Scan(ctx, in, o...) },
+		func(out *dynamodb.ScanOutput) []types.ConsumedCapacity { return one(out.ConsumedCapacity) })
 }
 
 func (c *counted) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
-	}
-	out, err := c.DB.BatchGetItem(ctx, in, o...)
-	if err == nil {
-		c.add(out.ConsumedCapacity...)
-	}
-	return out, err
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.BatchGetItemOutput, error) { return c.DB.BatchGetItem(ctx, in, o...) },
+		func(out *dynamodb.BatchGetItemOutput) []types.ConsumedCapacity { return out.ConsumedCapacity })
 }
 
 func (c *counted) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	if in.ReturnConsumedCapacity == "" {
-		in.ReturnConsumedCapacity = total
-	}
-	out, err := c.DB.TransactWriteItems(ctx, in, o...)
-	if err == nil {
-		c.add(out.ConsumedCapacity...)
-	}
-	return out, err
+	return counting(c, &in.ReturnConsumedCapacity, func() (*dynamodb.TransactWriteItemsOutput, error) { return c.DB.TransactWriteItems(ctx, in, o...) },
+		func(out *dynamodb.TransactWriteItemsOutput) []types.ConsumedCapacity { return out.ConsumedCapacity })
 }
 
 // pushes counts the frames the service hands to API Gateway: what a push

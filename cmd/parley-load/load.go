@@ -840,28 +840,38 @@ func (cu *customer) send(ctx context.Context, n int) {
 	t0 := time.Now()
 	cmid := fmt.Sprintf("k%d-%d", n, t0.UnixNano())
 	text := fmt.Sprintf("t=%d message %d from %s", t0.UnixNano(), n, cu.party)
+	frame := map[string]any{"action": "send", "clientMessageId": cmid, "text": text}
+	if cu.conv != "" {
+		frame["conversationId"] = cu.conv
+	}
+	f, id, ok := r.sendAcked(ctx, cu.c, func(attempt int) string { return fmt.Sprintf("%s-s%d-%d", cu.party, n, attempt) }, frame)
+	if ok {
+		cu.acked(f, t0, id)
+	}
+}
+
+// sendAcked sends frame (a send) until it is acknowledged, at most five
+// times, each under a request id of its own (idOf) and the same
+// clientMessageId, so a resend is idempotent: after no reply within 10 s,
+// and after rate_limited or the gateway's error frame (waiting as told).
+// It counts every failure; ok is false, and the send counted unacknowledged,
+// when it gave up.
+func (r *run) sendAcked(ctx context.Context, c *wsConn, idOf func(attempt int) string, frame map[string]any) (ack map[string]any, requestID string, ok bool) {
 	for attempt := 0; attempt < 5; attempt++ {
-		id := fmt.Sprintf("%s-s%d-%d", cu.party, n, attempt)
-		frame := map[string]any{"action": "send", "requestId": id, "clientMessageId": cmid, "text": text}
-		if cu.conv != "" {
-			frame["conversationId"] = cu.conv
-		}
+		id := idOf(attempt)
+		frame["requestId"] = id
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		f, err := cu.c.requestFrame(sctx, id, frame)
+		f, err := c.requestFrame(sctx, id, frame)
 		cancel()
 		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			// No reply within 10 s (API Gateway's own error frame names
-			// no requestId of ours): resend, as a client does; the same
-			// clientMessageId makes it idempotent.
+			// no requestId of ours): resend, as a client does.
 			r.fail("no_reply_in_10s", err.Error())
 			continue
 		}
 		if err != nil {
 			r.fail("transport", err.Error())
-			r.mu.Lock()
-			r.unacked++
-			r.mu.Unlock()
-			return
+			break
 		}
 		if err := replyErr(f); err != nil {
 			ce := err.(*codeError)
@@ -870,14 +880,14 @@ func (cu *customer) send(ctx context.Context, n int) {
 				sleepUntil(ctx, time.Now().Add(max(ce.retry, 100*time.Millisecond)))
 				continue
 			}
-			return
+			return nil, id, false
 		}
-		cu.acked(f, t0, id)
-		return
+		return f, id, true
 	}
 	r.mu.Lock()
 	r.unacked++
 	r.mu.Unlock()
+	return nil, "", false
 }
 
 func (cu *customer) acked(f map[string]any, t0 time.Time, requestID string) {
@@ -1039,41 +1049,10 @@ func (a *agent) reply(ctx context.Context, conv string) {
 	}
 	t0 := time.Now()
 	cmid := fmt.Sprintf("r%d-%d", n, t0.UnixNano())
-	var f map[string]any
-	for attempt := 0; ; attempt++ {
-		if attempt == 5 {
-			r.mu.Lock()
-			r.unacked++
-			r.mu.Unlock()
-			return
-		}
-		id := fmt.Sprintf("%s-s%s-%d", a.party, cmid, attempt)
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var err error
-		f, err = a.c.requestFrame(sctx, id, map[string]any{"action": "send", "requestId": id, "conversationId": conv, "clientMessageId": cmid,
-			"text": fmt.Sprintf("t=%d reply %d from %s", t0.UnixNano(), n, a.party)})
-		cancel()
-		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			r.fail("no_reply_in_10s", err.Error())
-			continue // resent with the same clientMessageId
-		}
-		if err != nil {
-			r.fail("transport", err.Error())
-			r.mu.Lock()
-			r.unacked++
-			r.mu.Unlock()
-			return
-		}
-		if err := replyErr(f); err != nil {
-			ce := err.(*codeError)
-			r.fail(ce.code, ce.msg)
-			if ce.code == "rate_limited" || ce.code == "gateway" {
-				sleepUntil(ctx, time.Now().Add(max(ce.retry, 100*time.Millisecond)))
-				continue
-			}
-			return
-		}
-		break
+	f, _, ok := r.sendAcked(ctx, a.c, func(attempt int) string { return fmt.Sprintf("%s-s%s-%d", a.party, cmid, attempt) },
+		map[string]any{"action": "send", "conversationId": conv, "clientMessageId": cmid, "text": fmt.Sprintf("t=%d reply %d from %s", t0.UnixNano(), n, a.party)})
+	if !ok {
+		return
 	}
 	now := time.Now()
 	m := obj(f["message"])
