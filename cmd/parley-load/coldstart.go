@@ -43,9 +43,12 @@ type pkgSize struct {
 	Bytes   int64  `json:"bytes"`
 }
 
+// lambdaTags are the Makefile's LAMBDA_FLAGS build tags.
+const lambdaTags = "lambda.norpc,nethttpomithttp2"
+
 // buildFunction builds functions/name as the Makefile's LAMBDA_FLAGS do.
 func buildFunction(ctx context.Context, name, goarch, out string, strip bool) error {
-	args := []string{"build", "-trimpath", "-tags", "lambda.norpc"}
+	args := []string{"build", "-trimpath", "-tags", lambdaTags}
 	if strip {
 		args = append(args, "-ldflags", "-s -w")
 	}

@@ -185,7 +185,7 @@ func writeReport(o options, s summary) error {
 	// Cold start.
 	if cs := s.ColdStart; cs != nil {
 		w("## Cold start\n\n")
-		w("Each function built as the Makefile's `LAMBDA_FLAGS` do (`CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\" -tags lambda.norpc`), for linux/arm64 and linux/amd64. Init: the amd64 binary exec'd %d times under a minimal Lambda Runtime API stand-in (a Go HTTP server; `AWS_LAMBDA_RUNTIME_API` and template.yaml's environment set), time from exec to its first `GET /2018-06-01/runtime/invocation/next`, median. This is the binary's own init on this machine; Lambda adds its sandbox start.\n\n", cs.Runs)
+		w("Each function built as the Makefile's `LAMBDA_FLAGS` do (`CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\" -tags lambda.norpc,nethttpomithttp2`), for linux/arm64 and linux/amd64. Init: the amd64 binary exec'd %d times under a minimal Lambda Runtime API stand-in (a Go HTTP server; `AWS_LAMBDA_RUNTIME_API` and template.yaml's environment set), time from exec to its first `GET /2018-06-01/runtime/invocation/next`, median. This is the binary's own init on this machine; Lambda adds its sandbox start.\n\n", cs.Runs)
 		w("| function | arm64 | amd64 | init median ms | init min-max ms |\n|---|---|---|---|---|\n")
 		for _, f := range cs.Functions {
 			lo, hi := minMax(f.InitSamples)

@@ -5,10 +5,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	// Lambda's provided.al2023 runtime does not promise a zoneinfo database;
-	// embedding it makes operating hours mean the same everywhere.
-	_ "time/tzdata"
 )
 
 // Hours are a workstream's operating hours: when queued conversations are
@@ -229,7 +225,7 @@ func location(name string) (*time.Location, error) {
 	if loc, ok := zones.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := loadZone(name) // zones.go: the embedded database when the system has none
 	if err != nil {
 		return nil, fmt.Errorf("hours: time zone %q: %v: %w", name, err, ErrInvalid)
 	}
