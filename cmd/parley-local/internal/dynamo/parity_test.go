@@ -91,7 +91,7 @@ func embeddedSide(t *testing.T, prefix string) *side {
 	return &side{t: t, name: "embedded", prefix: prefix, db: client(t, s), endpoint: srv.URL,
 		streams: dynamodbstreams.NewFromConfig(sdkConfig(), func(o *dynamodbstreams.Options) {
 			o.BaseEndpoint = aws.String(srv.URL)
-			o.RetryMaxAttempts = 1
+			o.Retryer = firstAnswer()
 		})}
 }
 
@@ -100,11 +100,11 @@ func localSide(t *testing.T, prefix string) *side {
 	return &side{t: t, name: "DynamoDB Local", prefix: prefix, endpoint: endpoint,
 		db: dynamodb.NewFromConfig(sdkConfig(), func(o *dynamodb.Options) {
 			o.BaseEndpoint = aws.String(endpoint)
-			o.RetryMaxAttempts = 1
+			o.Retryer = firstAnswer()
 		}),
 		streams: dynamodbstreams.NewFromConfig(sdkConfig(), func(o *dynamodbstreams.Options) {
 			o.BaseEndpoint = aws.String(endpoint)
-			o.RetryMaxAttempts = 1
+			o.Retryer = firstAnswer()
 		})}
 }
 
