@@ -99,7 +99,7 @@ func writeReport(o options, s summary) error {
 	w("| run | connections | messages | msg/s | p50 ms | p95 ms | p99 ms | max ms | p99 after open ms | ack p99 ms | lost | dup | overlap | unassigned | errors | stack CPU | load CPU | other CPU | stack CPU ms/msg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range s.LoadSweep {
 		w("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d | %d | %d | %s | %s | %s | %s | %.2f |\n", r.Scenario.Name, r.Connections, r.Messages, r.MsgsPerS,
-			r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.LatencySteady.P99, r.AckLatency.P99, r.Lost, r.Duplicated, r.Overlap, r.Unassigned, errs(r.Errors),
+			r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.LatencySteady.P99, r.AckLatency.P99, r.Lost, r.Duplicated, r.Overlap, r.Unassigned, counts(r.Errors),
 			cores(r.StackCPU, r.Seconds), cores(r.LoaderCPU, r.Seconds), cores(r.OtherCPU, r.Seconds), 1000*r.StackCPU/float64(max(r.Messages, 1)))
 	}
 	w("\n*stack CPU*, *load CPU*, *other CPU*: CPU seconds of the stack, of the load generator and of every other process on the machine over the run's sending time, as cores busy (of %d). *p99 after open*: messages sent after every customer's first send was acknowledged (the connect and assignment rush over). *unassigned*: conversations still queued when the run ended (their messages are stored, and not counted as lost). ", s.Machine.CPUs)
@@ -116,7 +116,7 @@ func writeReport(o options, s summary) error {
 		c := h.PerKind[k]
 		w("| %s | %d | %.2f | %s | %.2f | %.2f | %.2f | %.1f |\n", k, c.Invocations, c.DynamoDB, ops(c.ByOperation, c.Invocations), c.Write, c.Read, c.Pushes, c.DurationMs)
 	}
-	w("\nDynamoDB requests in the window by operation: %s. Management API: %s. Errors by code: %s.\n\n", counts(h.Window.DynamoDB), counts(h.Window.ManagementAPI), errs(h.Errors))
+	w("\nDynamoDB requests in the window by operation: %s. Management API: %s. Errors by code: %s.\n\n", counts(h.Window.DynamoDB), counts(h.Window.ManagementAPI), counts(h.Errors))
 
 	// Store size.
 	w("## Scaling with the store's size (embedded store)\n\n")
@@ -178,7 +178,7 @@ func writeReport(o options, s summary) error {
 		w("`bin/parley-local --dynamodb-local` (Amazon DynamoDB Local, a JVM with SQLite, on the same %d cores), scenario *%s*:\n\n", s.Machine.CPUs, d.Scenario.Name)
 		w("| messages | msg/s | p50 ms | p95 ms | p99 ms | max ms | lost | dup | overlap | errors | requests per message (send) | write units (send) | read units (send) | stack CPU |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		w("| %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %d | %d | %s | %.2f | %.2f | %.2f | %s |\n\n", d.Messages, d.MsgsPerS, d.Latency.P50, d.Latency.P95, d.Latency.P99, d.Latency.Max,
-			d.Lost, d.Duplicated, d.Overlap, errs(d.Errors), dp.SendDynamoDB, dp.SendWrite, dp.SendRead, cores(d.StackCPU, d.Seconds))
+			d.Lost, d.Duplicated, d.Overlap, counts(d.Errors), dp.SendDynamoDB, dp.SendWrite, dp.SendRead, cores(d.StackCPU, d.Seconds))
 		w("DynamoDB Local reports no read/write split and charges transactions its own way (docs/protocol.md section 7), so its capacity figures are not the embedded store's. *stack CPU* includes DynamoDB Local's JVM (a child process of the stack).\n\n")
 	}
 
@@ -259,18 +259,8 @@ func cores(cpu, secs float64) string {
 	return fmt.Sprintf("%.2f", cpu/secs)
 }
 
-func errs(m map[string]int) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	var parts []string
-	for _, k := range sortedKeys(m) {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func counts(m map[string]int64) string {
+// counts lists a count per name, by name: "GetItem 3, Query 1", or "none".
+func counts[N int | int64](m map[string]N) string {
 	if len(m) == 0 {
 		return "none"
 	}
