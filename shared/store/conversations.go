@@ -323,16 +323,15 @@ func (s *Store) conversationsOf(ctx context.Context, keys []item, keep func(*con
 			ks = append(ks, item{"id": k["id"]})
 		}
 		req := map[string]types.KeysAndAttributes{s.t.Conversations: {Keys: ks, ConsistentRead: aws.Bool(true)}}
-		for len(req) > 0 {
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("read conversations: %w", err)
-			}
-			for _, it := range out.Responses[s.t.Conversations] {
+		err := s.batchGet(ctx, req, func(_ string, items []map[string]types.AttributeValue) error {
+			for _, it := range items {
 				c := conversationFrom(it)
 				byID[c.ID] = c
 			}
-			req = out.UnprocessedKeys
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read conversations: %w", err)
 		}
 	}
 	out := make([]*conversation.Conversation, 0, len(keys))

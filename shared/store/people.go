@@ -212,19 +212,19 @@ func (s *Store) Parties(ctx context.Context, c *conversation.Conversation) (conv
 	}
 	cust := conversation.CustomerState{Widget: c.Widget, ID: c.Customer.ID}
 	var agent *conversation.Agent
-	for len(req) > 0 {
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return cust, nil, fmt.Errorf("read parties of %s: %w", c.ID, err)
+	err := s.batchGet(ctx, req, func(table string, items []map[string]types.AttributeValue) error {
+		for _, it := range items {
+			if table == s.t.Customers {
+				cust = customerFrom(it)
+			} else {
+				a := agentFrom(it)
+				agent = &a
+			}
 		}
-		for _, it := range out.Responses[s.t.Customers] {
-			cust = customerFrom(it)
-		}
-		for _, it := range out.Responses[s.t.Agents] {
-			a := agentFrom(it)
-			agent = &a
-		}
-		req = out.UnprocessedKeys
+		return nil
+	})
+	if err != nil {
+		return cust, nil, fmt.Errorf("read parties of %s: %w", c.ID, err)
 	}
 	return cust, agent, nil
 }

@@ -185,23 +185,22 @@ func (s *Store) Workstreams(ctx context.Context) ([]conversation.Workstream, err
 		}
 		ids = ids[n:]
 		req := map[string]types.KeysAndAttributes{s.t.Settings: {Keys: keys}}
-		for len(req) > 0 {
-			page, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("read workstreams: %w", err)
-			}
-			for _, it := range page.Responses[s.t.Settings] {
+		err := s.batchGet(ctx, req, func(_ string, items []map[string]types.AttributeValue) error {
+			for _, it := range items {
 				var w WorkstreamConfig
 				if err := json.Unmarshal([]byte(item(it).s("doc")), &w); err != nil {
-					return nil, fmt.Errorf("decode workstream %s: %w", item(it).s("id"), err)
+					return fmt.Errorf("decode workstream %s: %w", item(it).s("id"), err)
 				}
 				ws, err := w.Workstream()
 				if err != nil {
-					return nil, err
+					return err
 				}
 				wss = append(wss, ws)
 			}
-			req = page.UnprocessedKeys
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read workstreams: %w", err)
 		}
 	}
 	sort.Slice(wss, func(i, j int) bool { return wss[i].ID < wss[j].ID })

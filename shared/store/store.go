@@ -134,3 +134,31 @@ func parseTime(s string) time.Time {
 	}
 	return t
 }
+
+// batchGet reads req with BatchGetItem until no key is left unprocessed,
+// backing off before each retry as DynamoDB asks callers to, and hands each
+// table's items to got as they come.
+func (s *Store) batchGet(ctx context.Context, req map[string]types.KeysAndAttributes, got func(table string, items []map[string]types.AttributeValue) error) error {
+	for try := 0; len(req) > 0; try++ {
+		if try > 0 {
+			t := time.NewTimer(time.Duration(1<<min(try, 7)) * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return err
+		}
+		for table, items := range out.Responses {
+			if err := got(table, items); err != nil {
+				return err
+			}
+		}
+		req = out.UnprocessedKeys
+	}
+	return nil
+}
