@@ -603,3 +603,71 @@ func TestGhostAgentLosesTheAssignment(t *testing.T) {
 		t.Errorf("after carol connected: %s with %+v; want active with carol", got.Status, got.Agent)
 	}
 }
+
+// A send whose write landed but whose answer was lost (a server error, a
+// timeout on the way back) is still this request's to deliver: the
+// recipient gets it once, the sender its ack, and the client's resend is
+// answered from the store without a second delivery.
+func TestASendWhoseAnswerIsLostIsDelivered(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		late func(ctx context.Context) error
+	}{
+		{"server error", func(context.Context) error {
+			return errors.New("operation error DynamoDB: TransactWriteItems, https response error StatusCode: 500, InternalServerError")
+		}},
+		// The answer comes after the send's deadline for writing: what is
+		// left of the request's is enough to check and deliver.
+		{"deadline", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			bob := w.connect("bob", "")
+			alice := w.connect("alice", "persistent")
+			id := idOf(w.ok(alice, `{"action":"send","requestId":"r1","clientMessageId":"a1","text":"hello"}`))
+
+			w.stream.answerLate(tc.late)
+			ctx, cancel := context.WithTimeout(w.ctx, 3*time.Second)
+			defer cancel()
+			req, _ := wire.Decode([]byte(`{"action":"send","requestId":"r2","conversationId":"` + id + `","clientMessageId":"a2","text":"are you there?"}`))
+			res, err := w.svc.Serve(ctx, alice, req)
+			if err != nil {
+				t.Fatalf("send whose answer was lost = %v; want its ack", err)
+			}
+			if ack, ok := res.Reply.(*wire.Ack); !ok || ack.Message == nil || ack.Message.Seq != 2 {
+				t.Fatalf("reply %#v; want the ack of seq 2", res.Reply)
+			}
+			if err := w.svc.Deliver(w.ctx, alice.ConnectionID, res); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.push.of(bob.ConnectionID, "message"); len(got) != 1 || obj(got[0]["message"])["seq"] != 2.0 {
+				t.Fatalf("bob got %v; want seq 2 once", got)
+			}
+
+			w.ok(alice, `{"action":"send","requestId":"r3","conversationId":"`+id+`","clientMessageId":"a2","text":"are you there?"}`)
+			if got := w.push.of(bob.ConnectionID, "message"); len(got) != 1 {
+				t.Errorf("after the resend bob got %d messages; want the one", len(got))
+			}
+			if c := w.conversation(id); c.LastSeq != 2 {
+				t.Errorf("lastSeq %d; want 2: the send is stored once", c.LastSeq)
+			}
+		})
+	}
+}
+
+// A send's attempts stop a second before its deadline, or halfway to it
+// when less is left, so that delivering always has time.
+func TestWriteDeadlineLeavesTimeToDeliver(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct{ left, want time.Duration }{
+		{10 * time.Second, 9 * time.Second},
+		{2 * time.Second, time.Second},
+		{time.Second, 500 * time.Millisecond},
+	} {
+		ctx, cancel := context.WithDeadline(context.Background(), now.Add(tc.left))
+		if got := chat.WriteDeadline(ctx, now).Sub(now); got != tc.want {
+			t.Errorf("with %v left, writes end after %v; want %v", tc.left, got, tc.want)
+		}
+		cancel()
+	}
+}

@@ -104,6 +104,10 @@ type streamed struct {
 	*store.Store
 	mu      sync.Mutex
 	changes [][2]*conversation.Conversation // before (nil for a new one), after
+	// late, when set, is how the next write that carries a message is
+	// answered after it landed: the answer DynamoDB gave too late, or
+	// never (the write did happen).
+	late func(ctx context.Context) error
 }
 
 func (s *streamed) Apply(ctx context.Context, ch conversation.Change) error {
@@ -119,8 +123,25 @@ func (s *streamed) Apply(ctx context.Context, ch conversation.Change) error {
 	}
 	s.mu.Lock()
 	s.changes = append(s.changes, [2]*conversation.Conversation{before, ch.Conversation.Clone()})
+	late := s.late
+	if ch.Message != nil {
+		s.late = nil
+	} else {
+		late = nil
+	}
 	s.mu.Unlock()
+	if late != nil {
+		return late(ctx)
+	}
 	return nil
+}
+
+// answerLate makes the next write of a message land and then answer with
+// late's error.
+func (s *streamed) answerLate(late func(ctx context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.late = late
 }
 
 func (s *streamed) take() [][2]*conversation.Conversation {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/parley-chat/parley/shared/conversation"
 	"github.com/parley-chat/parley/shared/wire"
@@ -16,12 +17,25 @@ func (s *Service) Send(ctx context.Context, c Caller, id wire.RequestID, m *wire
 	if c.Role == conversation.AgentRole && m.ConversationID == "" {
 		return Result{}, wire.BadField("missing field conversationId") // agents have no default conversation
 	}
+	// The attempts get the deadline less what delivering takes, so a write
+	// whose answer is late still leaves time to find out whether it landed
+	// and to deliver it: its resend would be answered from the store and
+	// never pushed (docs/protocol.md: stored and delivered once).
+	wctx, cancel := context.WithDeadline(ctx, writeDeadline(ctx, time.Now()))
+	defer cancel()
 	var res sent
-	err := retry(ctx, func() error {
+	err := retry(wctx, func() error {
 		var err error
-		res, err = s.trySend(ctx, c, m)
+		res, err = s.trySend(wctx, c, m)
 		return err
 	})
+	if err != nil && res.unsure {
+		var landed bool
+		if res, landed = s.landed(ctx, c, m, res); !landed {
+			return Result{}, err
+		}
+		err = nil
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -56,6 +70,54 @@ type sent struct {
 	ws        conversation.Workstream
 	created   bool
 	duplicate bool
+	// unsure: the write of m failed with no word on whether it landed (a
+	// timeout, a lost answer, a server error), so it may have.
+	unsure bool
+}
+
+// deliverReserve is the part of a send's deadline kept for delivering, and
+// for finding out first whether an unsure write landed: two reads, the
+// parties' read and the pushes.
+const deliverReserve = time.Second
+
+// writeDeadline is when a send's attempts must be over: deliverReserve
+// before ctx's deadline, or half the time left when that is shorter.
+func writeDeadline(ctx context.Context, now time.Time) time.Time {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return now.Add(24 * time.Hour)
+	}
+	return deadline.Add(-min(deliverReserve, deadline.Sub(now)/2))
+}
+
+// landed finds out whether the unsure write of res.m landed: the
+// conversation remembers the send, under the message id this request made.
+// Then it is this request's to deliver, as if the write had answered.
+func (s *Service) landed(ctx context.Context, c Caller, m *wire.Send, res sent) (sent, bool) {
+	log := s.logger(ctx).With("conversationId", res.m.ConversationID)
+	conv, err := s.store.Conversation(ctx, res.m.ConversationID)
+	if err != nil {
+		if !errors.Is(err, conversation.ErrNotFound) {
+			log.WarnContext(ctx, "unsure write not checked", "error", err.Error())
+		}
+		return res, false
+	}
+	seq, ok := conv.Resent(c.Participant, m.ClientMessageID)
+	if !ok {
+		return res, false
+	}
+	stored, err := s.store.Message(ctx, conv.ID, seq)
+	if err != nil {
+		log.WarnContext(ctx, "unsure write not checked", "seq", seq, "error", err.Error())
+		return res, false
+	}
+	if stored.ID != res.m.ID {
+		// Another request stored this send (a resend racing this one):
+		// the answer is that one's, and its request delivers it.
+		return sent{c: conv, m: stored, duplicate: true}, true
+	}
+	log.InfoContext(ctx, "unsure write landed", "seq", seq)
+	return sent{c: conv, m: stored, ws: res.ws, created: res.created}, true
 }
 
 // trySend is one read-move-write attempt of Send.
@@ -129,6 +191,8 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 	read := conversation.ReadMark{Role: c.Role, Seq: eff.Seq}
 	conv.Mark(read)
 	if err := s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m, Read: &read}); err != nil {
+		// A lost race or a refusal wrote nothing; anything else may have.
+		res.unsure = !errors.Is(err, conversation.ErrStale) && !errors.Is(err, conversation.ErrNoCapacity)
 		return res, err
 	}
 	res.c = conv

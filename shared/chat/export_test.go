@@ -1,0 +1,4 @@
+package chat
+
+// WriteDeadline is writeDeadline, for the external tests.
+var WriteDeadline = writeDeadline
