@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,13 +40,20 @@ const keep = 1000
 // Counters is a set of named counters in groups, plus the same requests
 // by invocation; the zero value is not usable, call New.
 type Counters struct {
+	// The global counters are counted by the serving side of every request,
+	// the busiest path: they have their own lock, taken for reading while
+	// the counter exists (it is then added to atomically).
+	gmu sync.RWMutex
+	m   map[string]map[string]*atomic.Int64
+
 	mu           sync.Mutex
-	m            map[string]map[string]int64
 	byRoute      map[string]*Totals
 	byFunction   map[string]*Totals
 	unattributed map[string]map[string]int64
-	finished     []Record // the last keep finished invocations, oldest first
-	seq          int64    // number of the last finished invocation
+	// finished holds the last keep finished invocations, a ring: the one
+	// numbered n sits at (n-1) % keep.
+	finished [keep]Record
+	seq      int64 // number of the last finished invocation
 }
 
 // Totals are the requests of a set of finished invocations.
@@ -92,9 +100,9 @@ type Record struct {
 // operations, so a reader sees 0 rather than a missing key.
 func New() *Counters {
 	return &Counters{
-		m: map[string]map[string]int64{
+		m: map[string]map[string]*atomic.Int64{
 			DynamoDB:      {},
-			ManagementAPI: managementZero(),
+			ManagementAPI: {"PostToConnection": new(atomic.Int64), "GetConnection": new(atomic.Int64), "DeleteConnection": new(atomic.Int64)},
 		},
 		byRoute:      map[string]*Totals{},
 		byFunction:   map[string]*Totals{},
@@ -110,14 +118,23 @@ func managementZero() map[string]int64 {
 // (the side that serves the request counts it; see Credit for the side
 // that makes it).
 func (c *Counters) Add(group, name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g := c.m[group]
-	if g == nil {
-		g = map[string]int64{}
-		c.m[group] = g
+	c.gmu.RLock()
+	n := c.m[group][name]
+	c.gmu.RUnlock()
+	if n == nil {
+		c.gmu.Lock()
+		g := c.m[group]
+		if g == nil {
+			g = map[string]*atomic.Int64{}
+			c.m[group] = g
+		}
+		if n = g[name]; n == nil {
+			n = new(atomic.Int64)
+			g[name] = n
+		}
+		c.gmu.Unlock()
 	}
-	g[name]++
+	n.Add(1)
 }
 
 // Credit credits one request of name in group to the invocation running in
@@ -295,10 +312,7 @@ func (inv *Invocation) End(failure string) {
 	rec.DynamoDB, rec.ManagementAPI = copyCounts(inv.counts[DynamoDB]), copyCounts(inv.counts[ManagementAPI])
 	rec.Access = copyCounts(inv.counts[Access])
 	rec.Capacity = inv.capacity
-	c.finished = append(c.finished, rec)
-	if len(c.finished) > keep {
-		c.finished = append(c.finished[:0:0], c.finished[len(c.finished)-keep:]...)
-	}
+	c.finished[(c.seq-1)%keep] = rec
 }
 
 func copyCounts(m map[string]int64) map[string]int64 {
@@ -311,11 +325,14 @@ func copyCounts(m map[string]int64) map[string]int64 {
 
 // Snapshot returns a copy of every global counter.
 func (c *Counters) Snapshot() map[string]map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.gmu.RLock()
+	defer c.gmu.RUnlock()
 	out := make(map[string]map[string]int64, len(c.m))
 	for g, names := range c.m {
-		out[g] = copyCounts(names)
+		out[g] = make(map[string]int64, len(names))
+		for k, n := range names {
+			out[g][k] = n.Load()
+		}
 	}
 	return out
 }
@@ -357,11 +374,10 @@ func copyTotals(m map[string]*Totals) map[string]Totals {
 func (c *Counters) Finished(since int64) ([]Record, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := []Record{}
-	for _, r := range c.finished {
-		if r.Seq > since {
-			out = append(out, r)
-		}
+	first := max(since, c.seq-keep, 0) + 1
+	out := make([]Record, 0, max(c.seq-first+1, 0))
+	for n := first; n <= c.seq; n++ {
+		out = append(out, c.finished[(n-1)%keep])
 	}
 	return out, c.seq
 }
