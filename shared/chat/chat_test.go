@@ -671,3 +671,36 @@ func TestWriteDeadlineLeavesTimeToDeliver(t *testing.T) {
 		cancel()
 	}
 }
+
+// A write the store applies only after its request gave up on it (DynamoDB
+// Local under load does; DynamoDB may) must not land unseen: the request
+// fences the conversation, so the late write fails, the sender is told to
+// try again, and its resend is stored and delivered like a first send.
+func TestASendThatWouldLandAfterItsRequestIsFencedOut(t *testing.T) {
+	w := newWorld(t)
+	bob := w.connect("bob", "")
+	alice := w.connect("alice", "persistent")
+	id := idOf(w.ok(alice, `{"action":"send","requestId":"r1","clientMessageId":"a1","text":"hello"}`))
+
+	w.stream.holdNext()
+	ctx, cancel := context.WithTimeout(w.ctx, 3*time.Second)
+	defer cancel()
+	req, _ := wire.Decode([]byte(`{"action":"send","requestId":"r2","conversationId":"` + id + `","clientMessageId":"a2","text":"are you there?"}`))
+	if _, err := w.svc.Serve(ctx, alice, req); err == nil {
+		t.Fatal("a send whose write never answered was acked")
+	}
+	if err := w.stream.release(); !errors.Is(err, conversation.ErrStale) {
+		t.Fatalf("the late write = %v; want it refused as stale", err)
+	}
+	if c := w.conversation(id); c.LastSeq != 1 {
+		t.Fatalf("lastSeq %d after the late write; want 1", c.LastSeq)
+	}
+
+	ack := w.ok(alice, `{"action":"send","requestId":"r3","conversationId":"`+id+`","clientMessageId":"a2","text":"are you there?"}`)
+	if seq := obj(ack["message"])["seq"]; seq != 2.0 {
+		t.Fatalf("resend acked seq %v; want 2", seq)
+	}
+	if got := w.push.of(bob.ConnectionID, "message"); len(got) != 1 || obj(got[0]["message"])["seq"] != 2.0 {
+		t.Fatalf("bob got %v; want seq 2 once", got)
+	}
+}

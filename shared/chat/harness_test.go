@@ -108,9 +108,26 @@ type streamed struct {
 	// answered after it landed: the answer DynamoDB gave too late, or
 	// never (the write did happen).
 	late func(ctx context.Context) error
+	// hold, when set, keeps the next write that carries a message from the
+	// store until its caller has given up on it; held is that write, which
+	// the test then lets land (DynamoDB applies a request whose caller
+	// stopped waiting).
+	hold bool
+	held func() error
 }
 
 func (s *streamed) Apply(ctx context.Context, ch conversation.Change) error {
+	s.mu.Lock()
+	hold := s.hold && ch.Message != nil
+	if hold {
+		s.hold = false
+		s.held = func() error { return s.Apply(context.Background(), ch) }
+	}
+	s.mu.Unlock()
+	if hold {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	var before *conversation.Conversation
 	if !ch.Create {
 		var err error
@@ -134,6 +151,22 @@ func (s *streamed) Apply(ctx context.Context, ch conversation.Change) error {
 		return late(ctx)
 	}
 	return nil
+}
+
+// holdNext keeps the next write of a message until its caller gives up.
+func (s *streamed) holdNext() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = true
+}
+
+// release lets the held write reach the store, and returns its outcome.
+func (s *streamed) release() error {
+	s.mu.Lock()
+	held := s.held
+	s.held = nil
+	s.mu.Unlock()
+	return held()
 }
 
 // answerLate makes the next write of a message land and then answer with

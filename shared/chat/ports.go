@@ -16,6 +16,10 @@ type Store interface {
 	// Apply writes a change atomically: conversation.ErrStale when it lost
 	// a race, ErrNoCapacity when the agent cannot take the units.
 	Apply(ctx context.Context, ch conversation.Change) error
+	// Fence bumps a conversation's version from version, changing nothing
+	// else, so that a write conditioned on version can no longer land;
+	// conversation.ErrStale when it is no longer at version.
+	Fence(ctx context.Context, id string, version int64) error
 	AgentConversations(ctx context.Context, agentID string) ([]*conversation.Conversation, error)
 	Queue(ctx context.Context, workstream string, limit int) ([]*conversation.Conversation, error)
 	QueuePosition(ctx context.Context, c *conversation.Conversation) (int, error)

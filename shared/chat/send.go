@@ -71,8 +71,10 @@ type sent struct {
 	created   bool
 	duplicate bool
 	// unsure: the write of m failed with no word on whether it landed (a
-	// timeout, a lost answer, a server error), so it may have.
+	// timeout, a lost answer, a server error), so it may have, even later;
+	// prev is the version it was conditioned on.
 	unsure bool
+	prev   int64
 }
 
 // deliverReserve is the part of a send's deadline kept for delivering, and
@@ -92,19 +94,40 @@ func writeDeadline(ctx context.Context, now time.Time) time.Time {
 
 // landed finds out whether the unsure write of res.m landed: the
 // conversation remembers the send, under the message id this request made.
-// Then it is this request's to deliver, as if the write had answered.
+// Then it is this request's to deliver, as if the write had answered. A
+// write not there yet may still be on its way (a store answers late, but
+// applies what it was sent): the conversation is fenced first, moved past
+// the version the write was conditioned on, so that the answer is final and
+// the client's resend is stored and delivered afresh.
 func (s *Service) landed(ctx context.Context, c Caller, m *wire.Send, res sent) (sent, bool) {
 	log := s.logger(ctx).With("conversationId", res.m.ConversationID)
-	conv, err := s.store.Conversation(ctx, res.m.ConversationID)
-	if err != nil {
-		if !errors.Is(err, conversation.ErrNotFound) {
-			log.WarnContext(ctx, "unsure write not checked", "error", err.Error())
+	var conv *conversation.Conversation
+	var seq int64
+	for fenced := false; ; fenced = true {
+		var err error
+		if conv, err = s.store.Conversation(ctx, res.m.ConversationID); err != nil {
+			if !errors.Is(err, conversation.ErrNotFound) {
+				log.WarnContext(ctx, "unsure write not checked", "error", err.Error())
+			}
+			return res, false
 		}
-		return res, false
-	}
-	seq, ok := conv.Resent(c.Participant, m.ClientMessageID)
-	if !ok {
-		return res, false
+		var ok bool
+		if seq, ok = conv.Resent(c.Participant, m.ClientMessageID); ok {
+			break
+		}
+		if fenced || res.created || conv.Version != res.prev {
+			// Past the version the write needed: it can no longer land.
+			return res, false
+		}
+		if err := s.store.Fence(ctx, conv.ID, res.prev); err == nil {
+			log.InfoContext(ctx, "unsure write fenced out", "version", res.prev)
+			return res, false
+		} else if !errors.Is(err, conversation.ErrStale) {
+			log.WarnContext(ctx, "unsure write not fenced", "error", err.Error())
+			return res, false
+		}
+		// The version moved between the read and the fence: perhaps by
+		// the write itself. Look again.
 	}
 	stored, err := s.store.Message(ctx, conv.ID, seq)
 	if err != nil {
@@ -193,6 +216,7 @@ func (s *Service) trySend(ctx context.Context, c Caller, m *wire.Send) (sent, er
 	if err := s.store.Apply(ctx, conversation.Change{Conversation: conv, PrevVersion: prev, Create: res.created, Message: &res.m, Read: &read}); err != nil {
 		// A lost race or a refusal wrote nothing; anything else may have.
 		res.unsure = !errors.Is(err, conversation.ErrStale) && !errors.Is(err, conversation.ErrNoCapacity)
+		res.prev = prev
 		return res, err
 	}
 	res.c = conv

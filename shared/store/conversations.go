@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -136,6 +137,28 @@ func (s *Store) apply(ctx context.Context, ch conversation.Change, floor bool) e
 		return fmt.Errorf("write conversation %s: agent %s: %w", c.ID, ch.Capacity.AgentID, conversation.ErrNoCapacity)
 	}
 	return fmt.Errorf("write conversation %s v%d: cancelled %v: %w", c.ID, c.Version, codes, err)
+}
+
+// Fence moves conversation id from version to version+1 and changes
+// nothing else, on condition that it is still at version: a write
+// conditioned on version that has not landed yet never can after it.
+// conversation.ErrStale when the conversation is no longer at version.
+func (s *Store) Fence(ctx context.Context, id string, version int64) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.t.Conversations,
+		Key:                       item{"id": str(id)},
+		UpdateExpression:          aws.String("SET #version = :next"),
+		ConditionExpression:       aws.String("#version = :prev"),
+		ExpressionAttributeNames:  map[string]string{"#version": "version"},
+		ExpressionAttributeValues: item{":prev": num(version), ":next": num(version + 1)},
+	})
+	if err != nil {
+		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+			return fmt.Errorf("fence conversation %s at version %d: %w", id, version, conversation.ErrStale)
+		}
+		return fmt.Errorf("fence conversation %s at version %d: %w", id, version, err)
+	}
+	return nil
 }
 
 // readAttr is the attribute holding role's read mark.
