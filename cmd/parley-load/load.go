@@ -876,7 +876,10 @@ func (r *run) sendAcked(ctx context.Context, c *wsConn, idOf func(attempt int) s
 		if err := replyErr(f); err != nil {
 			ce := err.(*codeError)
 			r.fail(ce.code, ce.msg)
-			if ce.code == "rate_limited" || ce.code == "gateway" {
+			// internal says "try again": the widget offers that under the
+			// same clientMessageId, and the stack makes it safe (a write
+			// whose outcome it could not learn is fenced out).
+			if ce.code == "rate_limited" || ce.code == "gateway" || ce.code == "internal" {
 				sleepUntil(ctx, time.Now().Add(max(ce.retry, 100*time.Millisecond)))
 				continue
 			}
