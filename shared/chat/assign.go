@@ -180,8 +180,10 @@ func (s *Service) assignOne(ctx context.Context, ws conversation.Workstream, c *
 					pool.list[i].Used += took.Units
 				}
 			}
-			if err := s.store.RecordWait(ctx, ws.ID, now.Sub(c.QueuedAt)); err != nil {
-				log.WarnContext(ctx, "record wait", "error", err.Error())
+			if ws.TracksWait() {
+				if err := s.store.RecordWait(ctx, ws.ID, now.Sub(c.QueuedAt)); err != nil {
+					log.WarnContext(ctx, "record wait", "error", err.Error())
+				}
 			}
 			return true, false
 		case errors.Is(err, conversation.ErrNoCapacity):

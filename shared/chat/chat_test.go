@@ -704,3 +704,24 @@ func TestASendThatWouldLandAfterItsRequestIsFencedOut(t *testing.T) {
 		t.Fatalf("bob got %v; want seq 2 once", got)
 	}
 }
+
+// Only a live queue tells its average wait, so only live assignments pay
+// the write that times it.
+func TestOnlyLiveAssignmentsAreTimed(t *testing.T) {
+	w := newWorld(t)
+	w.connect("bob", "")
+	alice, carol := w.connect("alice", "persistent"), w.connect("carol", "live")
+	w.manual = true
+	w.ok(alice, `{"action":"send","requestId":"r1","clientMessageId":"a1","text":"hello"}`)
+	w.ok(carol, `{"action":"send","requestId":"r1","clientMessageId":"c1","text":"hello"}`)
+	w.clock.advance(30 * time.Second)
+	w.settle()
+	if got := w.agent("bob").Used; got != 2 {
+		t.Fatalf("bob uses %d; want both conversations assigned", got)
+	}
+	for ws, want := range map[string]time.Duration{"support-live": 30 * time.Second, "support-persistent": 0} {
+		if got, err := w.st.AverageWait(w.ctx, ws); err != nil || got != want {
+			t.Errorf("AverageWait(%s) = %v, %v; want %v", ws, got, err, want)
+		}
+	}
+}

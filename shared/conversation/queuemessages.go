@@ -37,6 +37,11 @@ type SystemMessage struct {
 	AverageWaitSeconds int // set with CodeAverageWait
 }
 
+// TracksWait reports whether ws's assignments are timed for its average
+// wait: only a live queue ever tells it (QueueMessages), so a persistent
+// workstream's assignments skip the write.
+func (ws Workstream) TracksWait() bool { return ws.Mode == Live }
+
 // QueueMessages returns what to tell the customer of a queued live chat at
 // position (1 = next) when waits average averageWait. A position below 1 or
 // a wait of zero or less (unknown) leaves its message out.
@@ -45,7 +50,7 @@ type SystemMessage struct {
 // customer may be gone for days, and a queue position would be stale long
 // before it is read (docs/protocol.md section 5). They get nil.
 func QueueMessages(ws Workstream, position int, averageWait time.Duration) []SystemMessage {
-	if ws.Mode != Live {
+	if !ws.TracksWait() {
 		return nil
 	}
 	var out []SystemMessage
