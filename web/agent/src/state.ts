@@ -14,6 +14,7 @@ import {
   type Pending,
   type Person,
   type Presence,
+  type SocketLike,
   ProtocolError,
   assertNever,
   lastSeqOf,
@@ -75,8 +76,10 @@ export function connection(): Connection | null {
   return conn;
 }
 
-export function connect(websocketUrl: string, token: () => Promise<string>): Connection {
+/** Connects to the backend; createSocket stands in for the browser's WebSocket (tests). */
+export function connect(websocketUrl: string, token: () => Promise<string>, createSocket?: (url: string) => SocketLike): Connection {
   conn = new Connection({
+    createSocket,
     url: async () => `${websocketUrl}${websocketUrl.includes('?') ? '&' : '?'}token=${encodeURIComponent(await token())}`,
     onOpen: (c) => hello(c),
     onEvent: (f) => event(f),
@@ -150,17 +153,41 @@ async function hello(c: Connection): Promise<void> {
   }
   // Catch up by seq: everything after the last message held, page by page.
   for (const v of Object.values(next)) {
-    if (!v.loaded) continue;
-    let after = lastSeqOf(v.messages);
-    for (let i = 0; i < 50 && after < v.c.lastSeq; i++) {
-      const h = await c.request({ action: 'history', conversationId: v.c.id, afterSeq: after, limit: 200 });
-      patch(v.c.id, (x) => withMessages(x, h.messages));
-      if (!h.hasMore || h.messages.length === 0) break;
-      after = lastSeqOf(h.messages);
-    }
+    if (v.loaded) await catchUp(c, v.c.id, v.c.lastSeq);
   }
   const sel = selectedId.value;
   if (sel && !conversations.value[sel]?.loaded) pendingLoad = sel;
+}
+
+/** Reads a loaded transcript's messages after seq `after` (the last one held), up to seq `upTo`, page by page. */
+async function catchUp(c: Connection, id: string, upTo: number, after = lastSeqOf(conversations.value[id]?.messages ?? [])): Promise<void> {
+  for (let i = 0; i < 50 && after < upTo; i++) {
+    const h = await c.request({ action: 'history', conversationId: id, afterSeq: after, limit: 200 });
+    patch(id, (x) => withMessages(x, h.messages));
+    if (!h.hasMore || h.messages.length === 0) break;
+    after = lastSeqOf(h.messages);
+  }
+}
+
+/** Conversations whose missing messages are being read. */
+const filling = new Set<string>();
+
+/**
+ * Reads the messages between after and seq that a loaded transcript lacks:
+ * a message event beyond the next seq means one between was not delivered
+ * here.
+ */
+async function fillGap(id: string, after: number, seq: number): Promise<void> {
+  const c = conn;
+  if (!c?.isReady || filling.has(id)) return;
+  filling.add(id);
+  try {
+    await catchUp(c, id, seq - 1, after);
+  } catch (e) {
+    report(e, 'history', id);
+  } finally {
+    filling.delete(id);
+  }
 }
 
 /** A transcript to load once the connection counts as open. */
@@ -333,12 +360,15 @@ function event(f: EventFrame): void {
       const m = f.message;
       const v = conversations.value[m.conversationId];
       if (!v) return;
+      const held = lastSeqOf(v.messages);
+      const gap = v.loaded && m.seq > held + 1;
       patch(m.conversationId, (x) => {
         const y = withMessages(x, [m]);
         // A transcript not loaded yet still shows the new message's preview and unread count.
         const c = { ...y.c, lastSeq: Math.max(y.c.lastSeq, m.seq), lastMessage: { seq: m.seq, sender: m.sender, text: m.text.slice(0, 200), at: m.at } };
         return { ...y, c, customerTyping: m.sender.role === 'customer' ? false : y.customerTyping };
       });
+      if (gap) void fillGap(m.conversationId, held, m.seq);
       markRead();
       return;
     }

@@ -118,6 +118,22 @@ describe('the widget chat', () => {
     expect(chat.state.current).toBeNull();
     chat.stop();
   });
+
+  it('reads the messages a message event shows it missed', async () => {
+    const { chat, sockets } = await connected({ type: 'session', role: 'customer', user: { id: 'alice', name: 'Alice' }, conversation: conv({ lastSeq: 2 }), messages: [msg(1, 'hi'), msg(2, 'hello', 'agent')], hasMore: false });
+    await vi.waitFor(() => expect(chat.state.status.state).toBe('open'));
+    // Seq 3 never arrived here; seq 4 does.
+    sockets[0].push({ type: 'message', message: msg(4, 'are you there?', 'agent') });
+    await vi.waitFor(() => expect(last(sockets[0], 'history')).toBeTruthy());
+    expect(last(sockets[0], 'history')).toMatchObject({ conversationId: 'c_1', afterSeq: 2 });
+    sockets[0].reply('history', { type: 'history', conversationId: 'c_1', messages: [msg(3, 'one moment', 'agent'), msg(4, 'are you there?', 'agent')], hasMore: false });
+    await vi.waitFor(() => expect(chat.state.current!.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]));
+    // The next seq in order asks for nothing.
+    sockets[0].push({ type: 'message', message: msg(5, 'ok', 'agent') });
+    await vi.waitFor(() => expect(chat.state.current!.messages).toHaveLength(5));
+    expect(sockets[0].sent.filter((f) => f.action === 'history')).toHaveLength(1);
+    chat.stop();
+  });
 });
 
 describe('texts', () => {

@@ -86,6 +86,7 @@ export class Chat {
   readonly conn: Connection;
   private key = '';
   private flushing = false;
+  private filling = false;
   private readSent = 0;
   private typingOn = false;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -246,6 +247,27 @@ export class Chat {
     }
   }
 
+  /** Reads the current transcript's messages after seq `after` and before `upTo`. */
+  private async fillGap(id: string, after: number, upTo: number): Promise<void> {
+    if (this.filling || !this.conn.isReady) return;
+    this.filling = true;
+    try {
+      for (let i = 0; i < 50 && after < upTo - 1; i++) {
+        const h = await this.conn.request({ action: 'history', conversationId: id, afterSeq: after, limit: 200 });
+        const cur = this.state.current;
+        if (!cur || cur.conversation.id !== id) return;
+        this.set({ current: { ...cur, messages: mergeMessages(cur.messages, h.messages) } });
+        this.save();
+        if (!h.hasMore || h.messages.length === 0) return;
+        after = lastSeqOf(h.messages);
+      }
+    } catch {
+      // Not now: the next reconnect's catch-up reads them.
+    } finally {
+      this.filling = false;
+    }
+  }
+
   /** Loads the page of messages before the oldest one shown. */
   async loadOlder(): Promise<void> {
     const c = this.state.current ?? this.state.previous;
@@ -385,8 +407,11 @@ export class Chat {
           void this.resync();
           return;
         }
+        const held = lastSeqOf(cur.messages);
         const msgs = mergeMessages(cur.messages, [m]);
         if (msgs === cur.messages) return;
+        // Beyond the next seq: a message between was not delivered here.
+        if (held > 0 && m.seq > held + 1) void this.fillGap(m.conversationId, held, m.seq);
         const fromAgent = m.sender.role === 'agent';
         this.set({
           current: { ...cur, messages: msgs, conversation: { ...cur.conversation, lastSeq: Math.max(cur.conversation.lastSeq, m.seq) } },
