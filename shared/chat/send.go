@@ -103,7 +103,7 @@ func (s *Service) landed(ctx context.Context, c Caller, m *wire.Send, res sent) 
 	log := s.logger(ctx).With("conversationId", res.m.ConversationID)
 	var conv *conversation.Conversation
 	var seq int64
-	for fenced := false; ; fenced = true {
+	for again := false; ; again = true {
 		var err error
 		if conv, err = s.store.Conversation(ctx, res.m.ConversationID); err != nil {
 			if !errors.Is(err, conversation.ErrNotFound) {
@@ -115,7 +115,7 @@ func (s *Service) landed(ctx context.Context, c Caller, m *wire.Send, res sent) 
 		if seq, ok = conv.Resent(c.Participant, m.ClientMessageID); ok {
 			break
 		}
-		if fenced || res.created || conv.Version != res.prev {
+		if again || res.created || conv.Version != res.prev {
 			// Past the version the write needed: it can no longer land.
 			return res, false
 		}
