@@ -19,8 +19,7 @@ func (c *Conversation) Expire(ws Workstream, now time.Time, customerConnected bo
 	if c.Status == Closed {
 		return false
 	}
-	ws.Mode = c.Mode // the conversation's mode decides the default
-	ws = ws.WithDefaults()
+	limit := ws.InactivityLimit(c.Mode)
 	var since time.Time
 	switch c.Mode {
 	case Persistent:
@@ -33,5 +32,16 @@ func (c *Conversation) Expire(ws Workstream, now time.Time, customerConnected bo
 	default:
 		return false
 	}
-	return ws.InactivityTimeout > 0 && !since.IsZero() && now.Sub(since) >= ws.InactivityTimeout
+	return limit > 0 && !since.IsZero() && now.Sub(since) >= limit
+}
+
+// InactivityLimit is how long a conversation of mode m in workstream w may
+// stay quiet before Expire closes it, 0 when never: the workstream's
+// InactivityTimeout, or m's default (the conversation's mode decides it, not
+// the workstream's current one). Expire's clock never starts before the
+// conversation was created, so none expires younger than this, which is
+// what lets a sweep read only conversations at least this old.
+func (w Workstream) InactivityLimit(m Mode) time.Duration {
+	w.Mode = m
+	return max(w.WithDefaults().InactivityTimeout, 0)
 }

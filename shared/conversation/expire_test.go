@@ -63,3 +63,37 @@ func TestExpire(t *testing.T) {
 
 // errQuestion stands for "this call must not change anything" in checkMove.
 var errQuestion = ErrInvalid
+
+// TestInactivityLimit: the limit is the conversation's mode's, and no
+// conversation Expire closes is younger than it (what the sweep's reads
+// rely on).
+func TestInactivityLimit(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		ws   Workstream
+		mode Mode
+		want time.Duration
+	}{
+		{Workstream{Mode: Persistent}, Persistent, DefaultPersistentInactivity},
+		{Workstream{Mode: Persistent}, Live, DefaultLiveInactivity}, // a live chat left from before the workstream changed mode
+		{Workstream{Mode: Live}, Live, DefaultLiveInactivity},
+		{Workstream{Mode: Live, InactivityTimeout: 7 * day}, Persistent, 7 * day},
+		{Workstream{Mode: Live}, Mode("other"), 0},
+	}
+	for _, tc := range tests {
+		if got := tc.ws.InactivityLimit(tc.mode); got != tc.want {
+			t.Errorf("%+v.InactivityLimit(%s) = %v; want %v", tc.ws, tc.mode, got, tc.want)
+		}
+	}
+	for _, mode := range []Mode{Persistent, Live} {
+		ws := Workstream{Mode: mode}
+		limit := ws.InactivityLimit(mode)
+		c := &Conversation{Mode: mode, Status: Active, CreatedAt: t0}
+		if c.Expire(ws, t0.Add(limit-time.Nanosecond), false, time.Time{}) {
+			t.Errorf("%s: a conversation expired younger than its limit %v", mode, limit)
+		}
+		if !c.Expire(ws, t0.Add(limit), false, time.Time{}) {
+			t.Errorf("%s: a silent conversation did not expire at its limit %v", mode, limit)
+		}
+	}
+}

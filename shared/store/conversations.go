@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -316,21 +318,97 @@ func (s *Store) QueuePosition(ctx context.Context, c *conversation.Conversation)
 	return max(n, 1), nil
 }
 
-// ByStatus lists the open conversations in status st (sweeper path).
+// ByStatus lists the open conversations in status st (sweeper path),
+// oldest first.
 func (s *Store) ByStatus(ctx context.Context, st conversation.Status) ([]*conversation.Conversation, error) {
-	keys, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.t.Conversations,
-		IndexName:                 aws.String(indexByStatus),
-		KeyConditionExpression:    aws.String("openStatus = :s"),
-		ExpressionAttributeValues: item{":s": str(string(st))},
-	})
+	return s.byStatus(ctx, st, statusPartitions(st, time.Time{}, time.Time{}))
+}
+
+// Expirable lists the open conversations in status st old enough to have
+// run out of time: created no later than cutoff[mode] for their mode, a
+// mode without a cutoff left out. No conversation expires younger than its
+// inactivity limit (conversation.Workstream.InactivityLimit), so with each
+// mode's cutoff at now less its shortest limit a sweep reads the
+// conversations that may be due instead of every open one.
+func (s *Store) Expirable(ctx context.Context, st conversation.Status, cutoff map[conversation.Mode]time.Time) ([]*conversation.Conversation, error) {
+	var persistent, plain time.Time
+	for m, t := range cutoff {
+		if m == conversation.Persistent {
+			persistent = t
+		}
+		// The plain partitions hold live conversations and persistent
+		// ones written before the mode was in the key: the later cutoff
+		// reads everything due in them.
+		if t.After(plain) {
+			plain = t
+		}
+	}
+	if plain.IsZero() {
+		return nil, nil
+	}
+	cs, err := s.byStatus(ctx, st, statusPartitions(st, persistent, plain))
 	if err != nil {
-		return nil, fmt.Errorf("list %s conversations: %w", st, err)
+		return nil, err
+	}
+	out := cs[:0]
+	for _, c := range cs {
+		if t, ok := cutoff[c.Mode]; ok && !t.IsZero() && !c.CreatedAt.After(t) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// statusPartition is one partition of the byStatusKeys index to read, up
+// to a creation time (none: all of it).
+type statusPartition struct {
+	key    string
+	before time.Time
+}
+
+// statusPartitions are st's partitions (statusKey): the persistent one up to
+// persistent and the plain one up to plain, both zero meaning read all; a
+// zero cutoff beside a set one leaves that partition out.
+func statusPartitions(st conversation.Status, persistent, plain time.Time) []statusPartition {
+	if persistent.IsZero() && plain.IsZero() {
+		return []statusPartition{{key: statusKey(st, conversation.Persistent)}, {key: string(st)}}
+	}
+	var ps []statusPartition
+	if !persistent.IsZero() {
+		ps = append(ps, statusPartition{statusKey(st, conversation.Persistent), persistent})
+	}
+	if !plain.IsZero() {
+		ps = append(ps, statusPartition{string(st), plain})
+	}
+	return ps
+}
+
+func (s *Store) byStatus(ctx context.Context, st conversation.Status, parts []statusPartition) ([]*conversation.Conversation, error) {
+	var keys []item
+	for _, p := range parts {
+		in := &dynamodb.QueryInput{
+			TableName:                 &s.t.Conversations,
+			IndexName:                 aws.String(indexByStatus),
+			KeyConditionExpression:    aws.String("openStatus = :s"),
+			ExpressionAttributeValues: item{":s": str(p.key)},
+		}
+		if !p.before.IsZero() {
+			in.KeyConditionExpression = aws.String("openStatus = :s AND createdAt <= :t")
+			in.ExpressionAttributeValues[":t"] = str(timeString(p.before))
+		}
+		ks, err := s.queryAll(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list %s conversations: %w", st, err)
+		}
+		keys = append(keys, ks...)
 	}
 	cs, err := s.conversationsOf(ctx, keys, func(c *conversation.Conversation) bool { return c.Status == st })
 	if err != nil {
 		return nil, fmt.Errorf("list %s conversations: %w", st, err)
 	}
+	slices.SortFunc(cs, func(a, b *conversation.Conversation) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
 	return cs, nil
 }
 

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/parley-chat/parley/shared/conversation"
 )
 
@@ -533,4 +536,75 @@ func TestMarkReminded(t *testing.T) {
 		t.Errorf("MarkReminded(c_nope) = %v, %v; want false, <nil>", ok, err)
 	}
 	w.unchanged(before, "MarkReminded of an unknown conversation")
+}
+
+// TestExpirable: the sweeper's read of conversations that may have run out
+// of time takes, per mode, only those created by that mode's cutoff, and
+// persistent conversations are kept apart from live ones on the index, so
+// the young persistent ones are not even read; conversations written
+// before the mode was in the index key are still found.
+func TestExpirable(t *testing.T) {
+	w := newWorld(t)
+	live := conversation.Workstream{ID: "support-live", Mode: conversation.Live, Hours: conversation.Hours{AlwaysOpen: true}}
+	start := func(ws conversation.Workstream, widget, who string, at time.Time) *conversation.Conversation {
+		t.Helper()
+		ch, _ := startChangeIn(t, ws, widget, customer(who), "first", at)
+		if err := w.s.Apply(w.ctx, ch); err != nil {
+			t.Fatalf("Apply(create for %s) = %v", who, err)
+		}
+		return ch.Conversation
+	}
+	day := 24 * time.Hour
+	oldP := start(ws, widget, "alice", t0)
+	youngP := start(ws, widget, "bob", t0.Add(10*day))
+	oldL := start(live, "live", "carol", t0.Add(10*day+time.Minute))
+	youngL := start(live, "live", "dave", t0.Add(10*day+50*time.Minute))
+	// Two persistent conversations as written before the mode was in the
+	// key: under the plain status.
+	legacyOld := start(ws, widget, "erin", t0.Add(time.Hour))
+	legacyYoung := start(ws, widget, "frank", t0.Add(10*day+2*time.Minute))
+	for _, c := range []*conversation.Conversation{legacyOld, legacyYoung} {
+		if _, err := w.db.UpdateItem(w.ctx, &dynamodb.UpdateItemInput{TableName: &w.tables.Conversations,
+			Key:                       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: c.ID}},
+			UpdateExpression:          aws.String("SET openStatus = :s"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: "queued"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for c, want := range map[*conversation.Conversation]string{oldP: "persistent#queued", youngP: "persistent#queued", oldL: "queued", legacyOld: "queued"} {
+		out, err := w.db.GetItem(w.ctx, &dynamodb.GetItemInput{TableName: &w.tables.Conversations,
+			Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: c.ID}}, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := render(out.Item["openStatus"]); got != render(&types.AttributeValueMemberS{Value: want}) {
+			t.Errorf("%s (%s) openStatus = %s; want %q", c.ID, c.Mode, got, want)
+		}
+	}
+
+	cutoff := map[conversation.Mode]time.Time{conversation.Persistent: t0.Add(day), conversation.Live: t0.Add(10*day + 30*time.Minute)}
+	for _, tc := range []struct {
+		name   string
+		cutoff map[conversation.Mode]time.Time
+		want   []*conversation.Conversation
+	}{
+		{"both modes", cutoff, []*conversation.Conversation{oldP, legacyOld, oldL}},
+		{"persistent only", map[conversation.Mode]time.Time{conversation.Persistent: cutoff[conversation.Persistent]}, []*conversation.Conversation{oldP, legacyOld}},
+		{"live only", map[conversation.Mode]time.Time{conversation.Live: cutoff[conversation.Live]}, []*conversation.Conversation{oldL}},
+		{"no cutoff", nil, nil},
+	} {
+		got, err := w.s.Expirable(w.ctx, conversation.Queued, tc.cutoff)
+		if err != nil || !slices.Equal(ids(got), ids(tc.want)) {
+			t.Errorf("%s: Expirable(queued) = %v, %v; want %v (oldest first)", tc.name, ids(got), err, ids(tc.want))
+		}
+	}
+	if got, err := w.s.Expirable(w.ctx, conversation.Active, cutoff); err != nil || len(got) != 0 {
+		t.Errorf("Expirable(active) = %v, %v; want none", ids(got), err)
+	}
+	all, err := w.s.ByStatus(w.ctx, conversation.Queued)
+	want := []*conversation.Conversation{oldP, legacyOld, youngP, oldL, legacyYoung, youngL}
+	if err != nil || !slices.Equal(ids(all), ids(want)) {
+		t.Errorf("ByStatus(queued) = %v, %v; want %v (oldest first)", ids(all), err, ids(want))
+	}
 }

@@ -132,9 +132,27 @@ func conversationAttrs(c *conversation.Conversation) (set item, remove []string)
 	open := c.Status != conversation.Closed
 	opt("agentOpen", cond(open && agentID != "", agentID))
 	opt("queueKey", cond(c.Status == conversation.Queued, c.Workstream))
-	opt("openStatus", cond(open, string(c.Status)))
+	opt("openStatus", cond(open, statusKey(c.Status, c.Mode)))
 	return set, remove
 }
+
+// statusKey is a conversation's partition on the byStatusKeys index: its
+// status, in partitions of their own for persistent conversations. The
+// sweeper reads only conversations older than their mode's inactivity limit
+// (Store.Expirable), and the modes' limits are far apart (30 days and 20
+// minutes by default): kept apart, the many persistent conversations of the
+// last weeks are not read every minute because live ones expire in minutes.
+// Conversations written before the mode was in the key are in the plain
+// status partitions, which every reader also queries; their next write moves
+// them.
+func statusKey(st conversation.Status, m conversation.Mode) string {
+	if m == conversation.Persistent {
+		return persistentStatusPrefix + string(st)
+	}
+	return string(st)
+}
+
+const persistentStatusPrefix = "persistent#"
 
 // previewAttrs is the newest message's preview as stored: its text and
 // sender's role, and only what the conversation does not already say. Its

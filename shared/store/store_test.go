@@ -63,6 +63,12 @@ func agent(id string) conversation.Participant {
 // send: a new conversation and its message with seq 1.
 func startChange(t *testing.T, w string, cust conversation.Participant, cmid string, at time.Time) (conversation.Change, conversation.Message) {
 	t.Helper()
+	return startChangeIn(t, ws, w, cust, cmid, at)
+}
+
+// startChangeIn is startChange in workstream ws.
+func startChangeIn(t *testing.T, ws conversation.Workstream, w string, cust conversation.Participant, cmid string, at time.Time) (conversation.Change, conversation.Message) {
+	t.Helper()
 	c, err := conversation.Start(conversation.NewConversationID(), ws, w, cust, at)
 	if err != nil {
 		t.Fatalf("Start(%s) = %v", cust.ID, err)
