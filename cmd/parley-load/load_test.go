@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/xml"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,17 @@ func TestPlotIsSVG(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("plot lacks %q", s)
 		}
+	}
+}
+
+func TestSweepTicks(t *testing.T) {
+	out := "goos: linux\n" +
+		"BenchmarkAssign/agents=1-2 \t 100 \t 2000 ns/op \t 5.000 dynamodb-req/op \t 3.000 rcu/op\n" +
+		"BenchmarkSweep/open=10-2         \t       5\t   2772631 ns/op\t        16.00 dynamodb-req/op\t         0 pushes/op\t         8.500 rcu/op\t         0 wcu/op\n" +
+		"BenchmarkSweep/open=1000-2       \t       5\t   2784499 ns/op\t        16.00 dynamodb-req/op\t         0 pushes/op\t        22.50 rcu/op\t         0 wcu/op\n"
+	got := sweepTicks(out)
+	want := []sweepTick{{Open: 10, Requests: 16, ReadUnits: 8.5}, {Open: 1000, Requests: 16, ReadUnits: 22.5}}
+	if !slices.Equal(got, want) {
+		t.Errorf("sweepTicks = %+v; want %+v", got, want)
 	}
 }

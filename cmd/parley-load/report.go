@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -159,6 +160,18 @@ func writeReport(o options, s summary) error {
 	w("Amazon Connect chat: $4,000 per million messages ($0.004 each), %.0f times Parley's; at $0.010, $10,000, %.0f times. ", s.CostModel.VsConnect, s.CostModel.VsConnectNew)
 	w("Assumptions: %.0f ms billed per Lambda invocation (the local in-process durations above are shorter and not billed), %.1f connection minutes per message (one message per open connection every 30 s), every frame under 32 KB (largest seen: %d bytes). Not counted: storage ($0.25 per GB-month; a message item is a few hundred bytes, kept `MessageRetentionDays`), point-in-time recovery, CloudWatch logs and alarms, data transfer.\n\n", lambdaBilledMs, connectionMinutesPerMessage, h.MaxFrame)
 
+	if o.gobench != "" {
+		if raw, err := os.ReadFile(o.gobench); err == nil {
+			if ticks := sweepTicks(string(raw)); len(ticks) > 0 {
+				w("Housekeeping, by time rather than by message: the sweep function runs every minute (`rate(1 minute)`). One tick with nothing due, measured by `BenchmarkSweep` (below), with a third of the open persistent conversations parked:\n\n")
+				w("| open conversations | DynamoDB requests per tick | read units per tick | $ a month (read units, %d ticks) |\n|---|---|---|---|\n", ticksPerMonth)
+				for _, t := range ticks {
+					w("| %d | %.0f | %.1f | %.2f |\n", t.Open, t.Requests, t.ReadUnits, t.ReadUnits*ticksPerMonth*priceReadUnit)
+				}
+				w("\nThe sweep reads, for inactivity, only conversations older than their mode's shortest limit (`Store.Expirable`); it once read every open conversation each tick, one read unit each: 1,029 read units a tick at 1,000 open, about $54 a month at 10,000. What still grows is the scan of the connections table for connections past API Gateway's 2 hours (eventually consistent, about 0.02 read units per open connection a tick).\n\n")
+			}
+		}
+	}
 	w("### Beside the AWS sample chat\n\n")
 	w("`aws-samples/simple-websockets-chat-app` (`sendmessage/app.js`) scans its whole connections table (one `Scan`, `ProjectionExpression: connectionId`, no pagination) and posts every message to every connection it found. Its scan, measured: a table shaped as its `onconnect` writes it (`{connectionId: S}`, 16-character ids), filled to each size on the same stores, scanned with `ReturnConsumedCapacity: TOTAL`:\n\n")
 	w("| connections | store | DynamoDB requests per message | read units per message | pushes per message | $ per million messages (same prices) |\n|---|---|---|---|---|---|\n")
@@ -203,7 +216,7 @@ func writeReport(o options, s summary) error {
 	if o.gobench != "" {
 		if raw, err := os.ReadFile(o.gobench); err == nil {
 			w("## Go benchmarks\n\n")
-			w("`go test -run '^$' -bench . -benchmem ./bench/` (the chat service's send path and assignment on the real embedded store, in-process, no WebSocket; `dynamodb-req/op`, `wcu/op` and `rcu/op` are the store's own counts and its reported ConsumedCapacity):\n\n```\n")
+			w("`go test -run '^$' -bench . -benchmem ./bench/` (the chat service's send path, assignment and sweep tick on the real embedded store, in-process, no WebSocket; `dynamodb-req/op`, `wcu/op` and `rcu/op` are the store's own counts and its reported ConsumedCapacity):\n\n```\n")
 			for _, l := range strings.Split(string(raw), "\n") {
 				if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "goos") || strings.HasPrefix(l, "goarch") || strings.HasPrefix(l, "cpu") || strings.HasPrefix(l, "pkg") {
 					w("%s\n", l)
@@ -555,4 +568,42 @@ func missed(s summary, mutexTop string) string {
 		return "None: every target above was met in this run.\n"
 	}
 	return strings.Join(out, "\n") + "\n"
+}
+
+// ticksPerMonth is the sweep's ticks in 30 days at rate(1 minute).
+const ticksPerMonth = 30 * 24 * 60
+
+// sweepTick is one BenchmarkSweep result.
+type sweepTick struct {
+	Open                int
+	Requests, ReadUnits float64
+}
+
+// sweepTicks reads BenchmarkSweep's lines from go test -bench output:
+// "BenchmarkSweep/open=N-P  n  ns/op  R dynamodb-req/op ... U rcu/op ...".
+func sweepTicks(out string) []sweepTick {
+	var ticks []sweepTick
+	for _, l := range strings.Split(out, "\n") {
+		name, _, ok := strings.Cut(l, " ")
+		if !strings.HasPrefix(name, "BenchmarkSweep/open=") || !ok {
+			continue
+		}
+		open, _, _ := strings.Cut(strings.TrimPrefix(name, "BenchmarkSweep/open="), "-")
+		var t sweepTick
+		var err error
+		if t.Open, err = strconv.Atoi(open); err != nil {
+			continue
+		}
+		f := strings.Fields(l)
+		for i := 1; i < len(f); i++ {
+			switch f[i] {
+			case "dynamodb-req/op":
+				t.Requests, _ = strconv.ParseFloat(f[i-1], 64)
+			case "rcu/op":
+				t.ReadUnits, _ = strconv.ParseFloat(f[i-1], 64)
+			}
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
 }
