@@ -24,9 +24,9 @@ type Store interface {
 	Queue(ctx context.Context, workstream string, limit int) ([]*conversation.Conversation, error)
 	QueuePosition(ctx context.Context, c *conversation.Conversation) (int, error)
 	ByStatus(ctx context.Context, st conversation.Status) ([]*conversation.Conversation, error)
-	// Expirable lists the open conversations in status st created no later
-	// than cutoff[mode] for their mode; a mode without a cutoff is left out.
-	Expirable(ctx context.Context, st conversation.Status, cutoff map[conversation.Mode]time.Time) ([]*conversation.Conversation, error)
+	// Expirable lists the open conversations created no later than
+	// cutoff[mode] for their mode; a mode without a cutoff is left out.
+	Expirable(ctx context.Context, cutoff map[conversation.Mode]time.Time) ([]*conversation.Conversation, error)
 	MarkReminded(ctx context.Context, id string, at, since string) (bool, error)
 	Reminded(ctx context.Context, id string) (string, error)
 	Notified(ctx context.Context, id string, version int64) (bool, error)

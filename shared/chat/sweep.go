@@ -132,46 +132,43 @@ func (s *Service) sweepReturned(ctx context.Context, wss map[string]conversation
 
 // sweepExpired closes conversations left inactive past their workstream's
 // limit (closedBy system). It reads only conversations old enough to be due
-// (expiryCutoffs): reading every open one each tick would cost a read unit
-// per open conversation a minute, about $54 a month at 10,000 open
-// persistent conversations (BenchmarkSweep in bench/).
+// (expiryCutoffs): reading every open one each tick cost a read unit per
+// open conversation a minute, about $54 a month at 10,000 open persistent
+// conversations (BenchmarkSweep in bench/).
 func (s *Service) sweepExpired(ctx context.Context, wss map[string]conversation.Workstream, rep *SweepReport) error {
 	log := s.logger(ctx)
 	now := s.now()
-	cutoff := expiryCutoffs(wss, now)
-	for _, st := range []conversation.Status{conversation.Queued, conversation.Active, conversation.Waiting, conversation.Returned} {
-		cs, err := s.store.Expirable(ctx, st, cutoff)
-		if err != nil {
-			return err
+	cs, err := s.store.Expirable(ctx, expiryCutoffs(wss, now))
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		ws, ok := wss[c.Workstream]
+		if !ok {
+			continue
 		}
-		for _, c := range cs {
-			ws, ok := wss[c.Workstream]
-			if !ok {
-				continue
-			}
-			connected, leftAt := false, time.Time{}
-			if c.Mode == conversation.Live {
-				cust, err := s.store.Customer(ctx, c.Widget, c.Customer.ID)
-				if err != nil {
-					continue
-				}
-				connected, leftAt = len(cust.ConnectionIDs) > 0, cust.LastDisconnectedAt
-			}
-			if !c.Expire(ws, now, connected, leftAt) {
-				continue
-			}
-			next := c.Clone()
-			freed, err := next.CloseBySystem(now)
+		connected, leftAt := false, time.Time{}
+		if c.Mode == conversation.Live {
+			cust, err := s.store.Customer(ctx, c.Widget, c.Customer.ID)
 			if err != nil {
 				continue
 			}
-			if err := s.store.Apply(ctx, conversation.Change{Conversation: next, PrevVersion: c.Version, ClearOpen: true, Capacity: freed}); err != nil {
-				log.WarnContext(ctx, "auto-close", "conversationId", c.ID, "error", err.Error())
-				continue
-			}
-			rep.Closed++
-			log.InfoContext(ctx, "conversation auto-closed", "conversationId", c.ID, "mode", c.Mode)
+			connected, leftAt = len(cust.ConnectionIDs) > 0, cust.LastDisconnectedAt
 		}
+		if !c.Expire(ws, now, connected, leftAt) {
+			continue
+		}
+		next := c.Clone()
+		freed, err := next.CloseBySystem(now)
+		if err != nil {
+			continue
+		}
+		if err := s.store.Apply(ctx, conversation.Change{Conversation: next, PrevVersion: c.Version, ClearOpen: true, Capacity: freed}); err != nil {
+			log.WarnContext(ctx, "auto-close", "conversationId", c.ID, "error", err.Error())
+			continue
+		}
+		rep.Closed++
+		log.InfoContext(ctx, "conversation auto-closed", "conversationId", c.ID, "mode", c.Mode)
 	}
 	return nil
 }

@@ -318,72 +318,65 @@ func (s *Store) QueuePosition(ctx context.Context, c *conversation.Conversation)
 	return max(n, 1), nil
 }
 
-// ByStatus lists the open conversations in status st (sweeper path),
-// oldest first.
+// ByStatus lists the open conversations in status st, oldest first.
+// Returned ones are one index partition (the sweep's reminders); the others
+// share their mode's (statusKey), so listing them reads every open
+// conversation but returned ones: for parleyctl, not a request path.
 func (s *Store) ByStatus(ctx context.Context, st conversation.Status) ([]*conversation.Conversation, error) {
-	return s.byStatus(ctx, st, statusPartitions(st, time.Time{}, time.Time{}))
+	parts := []statusPartition{{key: string(st)}}
+	if st != conversation.Returned {
+		parts = append(parts, statusPartition{key: openKey(conversation.Persistent)}, statusPartition{key: openKey(conversation.Live)})
+	}
+	return s.byStatus(ctx, parts, func(c *conversation.Conversation) bool { return c.Status == st })
 }
 
-// Expirable lists the open conversations in status st old enough to have
-// run out of time: created no later than cutoff[mode] for their mode, a
-// mode without a cutoff left out. No conversation expires younger than its
-// inactivity limit (conversation.Workstream.InactivityLimit), so with each
-// mode's cutoff at now less its shortest limit a sweep reads the
-// conversations that may be due instead of every open one.
-func (s *Store) Expirable(ctx context.Context, st conversation.Status, cutoff map[conversation.Mode]time.Time) ([]*conversation.Conversation, error) {
-	var persistent, plain time.Time
+// Expirable lists the open conversations old enough to have run out of
+// time: created no later than cutoff[mode] for their mode, a mode without a
+// cutoff left out. No conversation expires younger than its inactivity
+// limit (conversation.Workstream.InactivityLimit), so with each mode's
+// cutoff at now less its shortest limit a sweep reads the conversations
+// that may be due, not every open one.
+func (s *Store) Expirable(ctx context.Context, cutoff map[conversation.Mode]time.Time) ([]*conversation.Conversation, error) {
+	var parts []statusPartition
+	var latest time.Time
 	for m, t := range cutoff {
-		if m == conversation.Persistent {
-			persistent = t
+		if t.IsZero() {
+			continue
 		}
-		// The plain partitions hold live conversations and persistent
-		// ones written before the mode was in the key: the later cutoff
-		// reads everything due in them.
-		if t.After(plain) {
-			plain = t
-		}
+		parts = append(parts, statusPartition{openKey(m), t})
+		latest = later(latest, t)
 	}
-	if plain.IsZero() {
+	if latest.IsZero() {
 		return nil, nil
 	}
-	cs, err := s.byStatus(ctx, st, statusPartitions(st, persistent, plain))
-	if err != nil {
-		return nil, err
+	// Returned conversations and those keyed before the mode was, of
+	// either mode: the latest cutoff reads everything due in them.
+	for _, st := range append([]conversation.Status{conversation.Returned}, legacyStatusKeys...) {
+		parts = append(parts, statusPartition{string(st), latest})
 	}
-	out := cs[:0]
-	for _, c := range cs {
-		if t, ok := cutoff[c.Mode]; ok && !t.IsZero() && !c.CreatedAt.After(t) {
-			out = append(out, c)
-		}
+	return s.byStatus(ctx, parts, func(c *conversation.Conversation) bool {
+		t := cutoff[c.Mode]
+		return c.Status != conversation.Closed && !t.IsZero() && !c.CreatedAt.After(t)
+	})
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
-	return out, nil
+	return a
 }
 
 // statusPartition is one partition of the byStatusKeys index to read, up
-// to a creation time (none: all of it).
+// to a creation time (zero: all of it).
 type statusPartition struct {
 	key    string
 	before time.Time
 }
 
-// statusPartitions are st's partitions (statusKey): the persistent one up to
-// persistent and the plain one up to plain, both zero meaning read all; a
-// zero cutoff beside a set one leaves that partition out.
-func statusPartitions(st conversation.Status, persistent, plain time.Time) []statusPartition {
-	if persistent.IsZero() && plain.IsZero() {
-		return []statusPartition{{key: statusKey(st, conversation.Persistent)}, {key: string(st)}}
-	}
-	var ps []statusPartition
-	if !persistent.IsZero() {
-		ps = append(ps, statusPartition{statusKey(st, conversation.Persistent), persistent})
-	}
-	if !plain.IsZero() {
-		ps = append(ps, statusPartition{string(st), plain})
-	}
-	return ps
-}
-
-func (s *Store) byStatus(ctx context.Context, st conversation.Status, parts []statusPartition) ([]*conversation.Conversation, error) {
+// byStatus reads the conversations in parts of the byStatusKeys index
+// that keep accepts, oldest first.
+func (s *Store) byStatus(ctx context.Context, parts []statusPartition, keep func(*conversation.Conversation) bool) ([]*conversation.Conversation, error) {
 	var keys []item
 	for _, p := range parts {
 		in := &dynamodb.QueryInput{
@@ -398,13 +391,13 @@ func (s *Store) byStatus(ctx context.Context, st conversation.Status, parts []st
 		}
 		ks, err := s.queryAll(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("list %s conversations: %w", st, err)
+			return nil, fmt.Errorf("list open conversations (%s): %w", p.key, err)
 		}
 		keys = append(keys, ks...)
 	}
-	cs, err := s.conversationsOf(ctx, keys, func(c *conversation.Conversation) bool { return c.Status == st })
+	cs, err := s.conversationsOf(ctx, keys, keep)
 	if err != nil {
-		return nil, fmt.Errorf("list %s conversations: %w", st, err)
+		return nil, fmt.Errorf("list open conversations: %w", err)
 	}
 	slices.SortFunc(cs, func(a, b *conversation.Conversation) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))

@@ -539,10 +539,11 @@ func TestMarkReminded(t *testing.T) {
 }
 
 // TestExpirable: the sweeper's read of conversations that may have run out
-// of time takes, per mode, only those created by that mode's cutoff, and
-// persistent conversations are kept apart from live ones on the index, so
-// the young persistent ones are not even read; conversations written
-// before the mode was in the index key are still found.
+// of time takes, per mode, only those created by that mode's cutoff, in any
+// open status. Open conversations are indexed by mode, returned ones apart
+// (statusKey), so moves between queued, active and waiting write no index
+// entry and young persistent conversations are not even read; those written
+// under the older layout (their plain status) are still found.
 func TestExpirable(t *testing.T) {
 	w := newWorld(t)
 	live := conversation.Workstream{ID: "support-live", Mode: conversation.Live, Hours: conversation.Hours{AlwaysOpen: true}}
@@ -555,12 +556,32 @@ func TestExpirable(t *testing.T) {
 		return ch.Conversation
 	}
 	day := 24 * time.Hour
+	bob := agent("bob")
+	w.connectAgent(bob.ID, "b1", 10, t0)
 	oldP := start(ws, widget, "alice", t0)
+	oldActive := start(ws, widget, "anna", t0.Add(time.Minute))
+	w.assign(oldActive.ID, bob.ID, t0.Add(10*time.Minute))
+	oldWaiting := start(ws, widget, "amos", t0.Add(2*time.Minute))
+	w.assign(oldWaiting.ID, bob.ID, t0.Add(10*time.Minute))
+	if _, _, err := w.move(oldWaiting.ID, parkChange(bob, t0.Add(11*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	oldReturned := start(ws, widget, "arlo", t0.Add(3*time.Minute))
+	w.assign(oldReturned.ID, bob.ID, t0.Add(10*time.Minute))
+	if _, _, err := w.move(oldReturned.ID, parkChange(bob, t0.Add(11*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	w.send(oldReturned.ID, customer("arlo"), "back", "back again", t0.Add(12*time.Minute))
+	closed := start(ws, widget, "axel", t0.Add(4*time.Minute))
+	w.assign(closed.ID, bob.ID, t0.Add(10*time.Minute))
+	if _, _, err := w.move(closed.ID, closeChange(bob, t0.Add(11*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
 	youngP := start(ws, widget, "bob", t0.Add(10*day))
 	oldL := start(live, "live", "carol", t0.Add(10*day+time.Minute))
 	youngL := start(live, "live", "dave", t0.Add(10*day+50*time.Minute))
-	// Two persistent conversations as written before the mode was in the
-	// key: under the plain status.
+	// Two persistent conversations as written by a release before this
+	// layout: under their plain status.
 	legacyOld := start(ws, widget, "erin", t0.Add(time.Hour))
 	legacyYoung := start(ws, widget, "frank", t0.Add(10*day+2*time.Minute))
 	for _, c := range []*conversation.Conversation{legacyOld, legacyYoung} {
@@ -572,7 +593,8 @@ func TestExpirable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for c, want := range map[*conversation.Conversation]string{oldP: "persistent#queued", youngP: "persistent#queued", oldL: "queued", legacyOld: "queued"} {
+	for c, want := range map[*conversation.Conversation]string{oldP: "persistent#open", oldActive: "persistent#open",
+		oldWaiting: "persistent#open", oldReturned: "returned", oldL: "live#open", legacyOld: "queued"} {
 		out, err := w.db.GetItem(w.ctx, &dynamodb.GetItemInput{TableName: &w.tables.Conversations,
 			Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: c.ID}}, ConsistentRead: aws.Bool(true)})
 		if err != nil {
@@ -584,27 +606,31 @@ func TestExpirable(t *testing.T) {
 	}
 
 	cutoff := map[conversation.Mode]time.Time{conversation.Persistent: t0.Add(day), conversation.Live: t0.Add(10*day + 30*time.Minute)}
+	oldPersistent := []*conversation.Conversation{oldP, oldActive, oldWaiting, oldReturned, legacyOld}
 	for _, tc := range []struct {
 		name   string
 		cutoff map[conversation.Mode]time.Time
 		want   []*conversation.Conversation
 	}{
-		{"both modes", cutoff, []*conversation.Conversation{oldP, legacyOld, oldL}},
-		{"persistent only", map[conversation.Mode]time.Time{conversation.Persistent: cutoff[conversation.Persistent]}, []*conversation.Conversation{oldP, legacyOld}},
+		{"both modes", cutoff, append(slices.Clone(oldPersistent), oldL)},
+		{"persistent only", map[conversation.Mode]time.Time{conversation.Persistent: cutoff[conversation.Persistent]}, oldPersistent},
 		{"live only", map[conversation.Mode]time.Time{conversation.Live: cutoff[conversation.Live]}, []*conversation.Conversation{oldL}},
 		{"no cutoff", nil, nil},
 	} {
-		got, err := w.s.Expirable(w.ctx, conversation.Queued, tc.cutoff)
+		got, err := w.s.Expirable(w.ctx, tc.cutoff)
 		if err != nil || !slices.Equal(ids(got), ids(tc.want)) {
-			t.Errorf("%s: Expirable(queued) = %v, %v; want %v (oldest first)", tc.name, ids(got), err, ids(tc.want))
+			t.Errorf("%s: Expirable = %v, %v; want %v (oldest first)", tc.name, ids(got), err, ids(tc.want))
 		}
 	}
-	if got, err := w.s.Expirable(w.ctx, conversation.Active, cutoff); err != nil || len(got) != 0 {
-		t.Errorf("Expirable(active) = %v, %v; want none", ids(got), err)
-	}
-	all, err := w.s.ByStatus(w.ctx, conversation.Queued)
-	want := []*conversation.Conversation{oldP, legacyOld, youngP, oldL, legacyYoung, youngL}
-	if err != nil || !slices.Equal(ids(all), ids(want)) {
-		t.Errorf("ByStatus(queued) = %v, %v; want %v (oldest first)", ids(all), err, ids(want))
+	for st, want := range map[conversation.Status][]*conversation.Conversation{
+		conversation.Queued:   {oldP, legacyOld, youngP, oldL, legacyYoung, youngL},
+		conversation.Active:   {oldActive},
+		conversation.Waiting:  {oldWaiting},
+		conversation.Returned: {oldReturned},
+	} {
+		got, err := w.s.ByStatus(w.ctx, st)
+		if err != nil || !slices.Equal(ids(got), ids(want)) {
+			t.Errorf("ByStatus(%s) = %v, %v; want %v (oldest first)", st, ids(got), err, ids(want))
+		}
 	}
 }

@@ -132,27 +132,36 @@ func conversationAttrs(c *conversation.Conversation) (set item, remove []string)
 	open := c.Status != conversation.Closed
 	opt("agentOpen", cond(open && agentID != "", agentID))
 	opt("queueKey", cond(c.Status == conversation.Queued, c.Workstream))
-	opt("openStatus", cond(open, statusKey(c.Status, c.Mode)))
+	opt("openStatus", cond(open, statusKey(c)))
 	return set, remove
 }
 
-// statusKey is a conversation's partition on the byStatusKeys index: its
-// status, in partitions of their own for persistent conversations. The
-// sweeper reads only conversations older than their mode's inactivity limit
-// (Store.Expirable), and the modes' limits are far apart (30 days and 20
-// minutes by default): kept apart, the many persistent conversations of the
-// last weeks are not read every minute because live ones expire in minutes.
-// Conversations written before the mode was in the key are in the plain
-// status partitions, which every reader also queries; their next write moves
-// them.
-func statusKey(st conversation.Status, m conversation.Mode) string {
-	if m == conversation.Persistent {
-		return persistentStatusPrefix + string(st)
+// statusKey is a conversation's partition on the byStatusKeys index (its
+// openStatus, removed on close). Returned conversations, which the sweep
+// reminds agents of, are under "returned"; every other open conversation is
+// under its mode, "persistent#open" or "live#open". So moving between
+// queued, active and waiting (an assignment, a park, a pickup) writes no
+// index entry, 4 write units a move in a transaction, and a sweep reads, for
+// auto-close, only conversations older than their mode's inactivity limit
+// (Store.Expirable): the modes' limits are far apart (30 days and 20
+// minutes by default), so persistent conversations are not read every
+// minute because live ones expire in minutes. Conversations written before
+// this layout are under their plain status (legacyStatusKeys), which the
+// readers also query; their next write moves them.
+func statusKey(c *conversation.Conversation) string {
+	if c.Status == conversation.Returned {
+		return string(conversation.Returned)
 	}
-	return string(st)
+	return openKey(c.Mode)
 }
 
-const persistentStatusPrefix = "persistent#"
+// openKey is the byStatusKeys partition of mode's open conversations that
+// are not returned.
+func openKey(m conversation.Mode) string { return string(m) + "#open" }
+
+// legacyStatusKeys are the partitions older releases keyed open
+// conversations by, besides "returned", which is the same in both layouts.
+var legacyStatusKeys = []conversation.Status{conversation.Queued, conversation.Active, conversation.Waiting}
 
 // previewAttrs is the newest message's preview as stored: its text and
 // sender's role, and only what the conversation does not already say. Its
