@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +21,12 @@ import (
 )
 
 // t0 is when every story in these tests begins; the store takes its times
-// from its callers, so nothing here reads the wall clock.
-var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+// from its callers, so nothing here reads the wall clock. It lies in the
+// future: the TTL attributes the store derives from it (a connection's
+// expiresAt) then lie in the future too, and the server's TTL sweep, which
+// goes by the wall clock (DynamoDB Local deletes expired items within
+// seconds), never deletes an item under a test.
+var t0 = time.Date(2054, 11, 24, 10, 0, 0, 0, time.UTC) // a Tuesday, as 2026-11-24
 
 // widget and ws are the widget and workstream the conversations belong to.
 const widget = "persistent"
@@ -212,9 +215,6 @@ func (w *world) snapshot() map[string]string {
 					}
 				}
 				out[key] = render(&types.AttributeValueMemberM{Value: it})
-				if expired(it) {
-					out[key] = expiredMark + out[key]
-				}
 			}
 			if len(page.LastEvaluatedKey) == 0 {
 				break
@@ -223,23 +223,6 @@ func (w *world) snapshot() map[string]string {
 		}
 	}
 	return out
-}
-
-// expiredMark starts a snapshot's item whose TTL attribute lies in the past
-// of the real clock, which the server's TTL sweep (DynamoDB Local runs one)
-// goes by: the tests' clock is in the past, so the server may delete such an
-// item at any moment, and its vanishing is no write of the code under test.
-const expiredMark = "(expired) "
-
-// expired reports whether an item's TTL attribute lies in the past of the
-// real clock.
-func expired(it map[string]types.AttributeValue) bool {
-	n, ok := it["expiresAt"].(*types.AttributeValueMemberN)
-	if !ok {
-		return false
-	}
-	at, err := strconv.ParseInt(n.Value, 10, 64)
-	return err == nil && at < time.Now().Unix()
 }
 
 // unchanged fails the test when the database differs from before.
@@ -258,12 +241,9 @@ func (w *world) unchanged(before map[string]string, what string) {
 		}
 	}
 	for k, v := range before {
-		if _, ok := after[k]; !ok && !strings.HasPrefix(v, expiredMark) {
+		if _, ok := after[k]; !ok {
 			diff = append(diff, "- "+k+" "+v)
 		}
-	}
-	if len(diff) == 0 {
-		return // only expired items vanished
 	}
 	sort.Strings(diff)
 	w.t.Errorf("%s wrote:\n%s\nwant nothing written", what, strings.Join(diff, "\n"))
