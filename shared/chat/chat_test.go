@@ -725,3 +725,36 @@ func TestOnlyLiveAssignmentsAreTimed(t *testing.T) {
 		}
 	}
 }
+
+// TestAReplyOutlastsAFailingGateway: a reply whose push failed after the
+// push client's own attempts (the gateway kept answering 500) is tried again
+// while the invocation has time, since every request gets exactly one
+// answer; a delivery to the other party is not (the seq gap brings it).
+func TestAReplyOutlastsAFailingGateway(t *testing.T) {
+	w := newWorld(t)
+	bob := w.connect("bob", "")
+	alice := w.connect("alice", "persistent")
+	first := w.ok(alice, `{"action":"send","clientMessageId":"m1","text":"hello"}`)
+	id := obj(first["conversation"])["id"]
+	w.push.mu.Lock()
+	w.push.failing[alice.ConnectionID] = 3
+	w.push.failing[bob.ConnectionID] = 1
+	w.push.mu.Unlock()
+	acks, events := len(w.push.of(alice.ConnectionID, "ack")), len(w.push.of(bob.ConnectionID, "message"))
+	ack := w.ok(alice, fmt.Sprintf(`{"action":"send","requestId":"r2","conversationId":%q,"clientMessageId":"m2","text":"still there?"}`, id))
+	if ack["type"] != "ack" || ack["requestId"] != "r2" {
+		t.Errorf("alice's reply = %v; want the ack of r2", ack)
+	}
+	if got := len(w.push.of(alice.ConnectionID, "ack")) - acks; got != 1 {
+		t.Errorf("alice got %d acks of r2; want exactly 1", got)
+	}
+	w.push.mu.Lock()
+	left := w.push.failing[alice.ConnectionID]
+	w.push.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d of alice's failures left; want the reply tried past all 3", left)
+	}
+	if got := len(w.push.of(bob.ConnectionID, "message")) - events; got != 0 {
+		t.Errorf("bob got %d message events through a failed push; want 0 (deliveries are not retried)", got)
+	}
+}

@@ -66,16 +66,54 @@ func (s *Service) reply(ctx context.Context, conn string, f wire.Reply) {
 		err = fmt.Errorf("reply of %d bytes: %w", len(b), conversation.ErrTooLarge)
 	}
 	if err == nil {
-		err = s.push.Post(ctx, conn, b)
+		err = s.postReply(ctx, conn, b)
 	}
 	if errors.Is(err, conversation.ErrTooLarge) {
 		s.logger(ctx).WarnContext(ctx, "reply too large", "error", err.Error())
 		b, _ = wire.Encode(wire.ErrorFrame(f.ReplyTo(), err))
-		err = s.push.Post(ctx, conn, b)
+		err = s.postReply(ctx, conn, b)
 	}
 	if err != nil {
 		s.logger(ctx).WarnContext(ctx, "reply not delivered", "error", err.Error())
 	}
+}
+
+// Tries of a reply after the push client's own attempts failed, and the
+// first pause between them (doubling, at most replyMaxPause).
+const (
+	replyTries     = 6
+	replyPause     = 100 * time.Millisecond
+	replyMaxPause  = time.Second
+	replyLastPause = 50 * time.Millisecond // left of the deadline after the last try
+)
+
+// postReply pushes a reply. A reply is the one frame the protocol promises
+// every request, so a failure the gateway may recover from (a 5xx or a
+// throttle that outlasted the push client's own few quick attempts) is
+// tried again, with growing pauses, while the invocation has time: about
+// 3 s more in all. A gone connection or a frame too large is final.
+func (s *Service) postReply(ctx context.Context, conn string, b []byte) error {
+	err := s.push.Post(ctx, conn, b)
+	pause := replyPause
+	for try := 0; try < replyTries && err != nil; try++ {
+		if errors.Is(err, ErrGone) || errors.Is(err, conversation.ErrTooLarge) || ctx.Err() != nil {
+			return err
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < pause+replyLastPause {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		s.logger(ctx).InfoContext(ctx, "reply tried again", "try", try+2, "error", err.Error())
+		err = s.push.Post(ctx, conn, b)
+		pause = min(2*pause, replyMaxPause)
+	}
+	return err
 }
 
 // deliver pushes one frame to a party's connections concurrently, so one

@@ -20,16 +20,19 @@ import (
 
 // pusher records every frame the service pushes, by connection: the one
 // fake here, since a push has no behaviour to emulate beyond arriving,
-// except the gateway's two answers it can give: gone, and too large.
+// except the gateway's answers it can give: gone, too large, and failed.
 type pusher struct {
 	mu     sync.Mutex
 	frames map[string][]map[string]any
 	gone   map[string]bool
 	closed []string
+	// failing is how many of the next posts to a connection fail as the
+	// push client fails when the gateway kept answering 500.
+	failing map[string]int
 }
 
 func newPusher() *pusher {
-	return &pusher{frames: map[string][]map[string]any{}, gone: map[string]bool{}}
+	return &pusher{frames: map[string][]map[string]any{}, gone: map[string]bool{}, failing: map[string]int{}}
 }
 
 func (p *pusher) Post(ctx context.Context, id string, frame []byte) error {
@@ -37,6 +40,10 @@ func (p *pusher) Post(ctx context.Context, id string, frame []byte) error {
 	defer p.mu.Unlock()
 	if p.gone[id] {
 		return fmt.Errorf("post to %s: %w", id, chat.ErrGone)
+	}
+	if p.failing[id] > 0 {
+		p.failing[id]--
+		return fmt.Errorf("post to %s: exceeded maximum number of attempts, 3: StatusCode: 500, InternalServerErrorException: Internal server error", id)
 	}
 	if len(frame) > wire.MaxFrameBytes {
 		return fmt.Errorf("post %d bytes to %s: %w", len(frame), id, conversation.ErrTooLarge)
