@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -94,15 +95,16 @@ type counting struct {
 // AssignQueue where an assignment may have become possible); the real
 // stream and its runner are the local stack's, tested there.
 type world struct {
-	t      *testing.T
-	ctx    context.Context
-	st     *store.Store
-	stream *streamed
-	push   *pusher
-	svc    *chat.Service
-	clock  *clock
-	conns  atomic.Int64
-	manual bool // settle only when the test says so
+	t        *testing.T
+	ctx      context.Context
+	st       *store.Store
+	stream   *streamed
+	push     *pusher
+	svc      *chat.Service
+	clock    *clock
+	conns    atomic.Int64
+	requests atomic.Int64 // requestIds do gives frames without one
+	manual   bool         // settle only when the test says so
 }
 
 // streamed is the real store, noting each conversation change it commits
@@ -300,9 +302,12 @@ func (w *world) connect(id, widget string) chat.Caller {
 }
 
 // do serves one frame of c, delivers its result, and returns the reply c
-// got (an error frame for a refusal).
+// got (an error frame for a refusal). A frame without a requestId gets one,
+// so the reply is told from the events other requests push to the same
+// connection meanwhile (two devices' sends racing deliver to each other).
 func (w *world) do(c chat.Caller, frame string) map[string]any {
 	w.t.Helper()
+	frame, rid := w.withRequestID(frame)
 	req, err := wire.Decode([]byte(frame))
 	var res chat.Result
 	if err == nil {
@@ -318,11 +323,35 @@ func (w *world) do(c chat.Caller, frame string) map[string]any {
 	if !w.manual {
 		w.settle()
 	}
-	got := w.push.to(c.ConnectionID)
-	if len(got) <= before {
-		w.t.Fatalf("%s: no reply to %s", c.ID, frame)
+	for _, f := range w.push.to(c.ConnectionID)[before:] {
+		if rid == "" || f["requestId"] == rid {
+			return f
+		}
 	}
-	return got[before]
+	w.t.Fatalf("%s: no reply to %s", c.ID, frame)
+	return nil
+}
+
+// withRequestID gives an object frame without a "requestId" a fresh one,
+// by editing the text (re-encoding would change the numbers and the order
+// of what a test sends), and returns the frame and the requestId its reply
+// carries; "" when it cannot tell (a frame not an object, or an id not a
+// string), and then the reply is the first frame pushed after it.
+func (w *world) withRequestID(frame string) (string, string) {
+	var m map[string]any
+	if json.Unmarshal([]byte(frame), &m) != nil {
+		return frame, ""
+	}
+	if v, ok := m["requestId"]; ok {
+		id, _ := v.(string)
+		return frame, id
+	}
+	id := fmt.Sprintf("h%d", w.requests.Add(1))
+	body := strings.TrimPrefix(strings.TrimSpace(frame), "{")
+	if strings.TrimSpace(body) == "}" {
+		return `{"requestId":"` + id + `"}`, id
+	}
+	return `{"requestId":"` + id + `",` + body, id
 }
 
 // ok is do that fails the test on an error reply.
