@@ -13,6 +13,14 @@ import (
 // writeReport writes BENCHMARKS.md and its two plots from one full run.
 func writeReport(o options, s summary) error {
 	latencySVG, costSVG := filepath.Join(o.out, "latency.svg"), filepath.Join(o.out, "cost.svg")
+	// The Go benchmarks' output, when given: its sweep ticks are priced in
+	// the cost model, and the whole is quoted further down.
+	var gobench string
+	if o.gobench != "" {
+		if raw, err := os.ReadFile(o.gobench); err == nil {
+			gobench = string(raw)
+		}
+	}
 	if err := latencyPlot(s).write(latencySVG); err != nil {
 		return err
 	}
@@ -160,17 +168,13 @@ func writeReport(o options, s summary) error {
 	w("Amazon Connect chat: $4,000 per million messages ($0.004 each), %.0f times Parley's; at $0.010, $10,000, %.0f times. ", s.CostModel.VsConnect, s.CostModel.VsConnectNew)
 	w("Assumptions: %.0f ms billed per Lambda invocation (the local in-process durations above are shorter and not billed), %.1f connection minutes per message (one message per open connection every 30 s), every frame under 32 KB (largest seen: %d bytes). Not counted: storage ($0.25 per GB-month; a message item is a few hundred bytes, kept `MessageRetentionDays`), point-in-time recovery, CloudWatch logs and alarms, data transfer.\n\n", lambdaBilledMs, connectionMinutesPerMessage, h.MaxFrame)
 
-	if o.gobench != "" {
-		if raw, err := os.ReadFile(o.gobench); err == nil {
-			if ticks := sweepTicks(string(raw)); len(ticks) > 0 {
-				w("Housekeeping, by time rather than by message: the sweep function runs every minute (`rate(1 minute)`). One tick with nothing due, measured by `BenchmarkSweep` (below), with a third of the open persistent conversations parked:\n\n")
-				w("| open conversations | DynamoDB requests per tick | read units per tick | $ a month (read units, %d ticks) |\n|---|---|---|---|\n", ticksPerMonth)
-				for _, t := range ticks {
-					w("| %d | %.0f | %.1f | %.2f |\n", t.Open, t.Requests, t.ReadUnits, t.ReadUnits*ticksPerMonth*priceReadUnit)
-				}
-				w("\nThe sweep reads, for inactivity, only conversations older than their mode's shortest limit (`Store.Expirable`); it once read every open conversation each tick, one read unit each: 1,029 read units a tick at 1,000 open, about $54 a month at 10,000. What still grows is the scan of the connections table for connections past API Gateway's 2 hours (eventually consistent, about 0.02 read units per open connection a tick).\n\n")
-			}
+	if ticks := sweepTicks(gobench); len(ticks) > 0 {
+		w("Housekeeping, by time rather than by message: the sweep function runs every minute (`rate(1 minute)`). One tick with nothing due, measured by `BenchmarkSweep` (below), with a third of the open persistent conversations parked:\n\n")
+		w("| open conversations | DynamoDB requests per tick | read units per tick | $ a month (read units, %d ticks) |\n|---|---|---|---|\n", ticksPerMonth)
+		for _, t := range ticks {
+			w("| %d | %.0f | %.1f | %.2f |\n", t.Open, t.Requests, t.ReadUnits, t.ReadUnits*ticksPerMonth*priceReadUnit)
 		}
+		w("\nThe sweep reads, for inactivity, only conversations older than their mode's shortest limit (`Store.Expirable`); it once read every open conversation each tick, one read unit each: 1,029 read units a tick at 1,000 open, about $54 a month at 10,000. What still grows is the scan of the connections table for connections past API Gateway's 2 hours (eventually consistent, about 0.02 read units per open connection a tick).\n\n")
 	}
 	w("### Beside the AWS sample chat\n\n")
 	w("`aws-samples/simple-websockets-chat-app` (`sendmessage/app.js`) scans its whole connections table (one `Scan`, `ProjectionExpression: connectionId`, no pagination) and posts every message to every connection it found. Its scan, measured: a table shaped as its `onconnect` writes it (`{connectionId: S}`, 16-character ids), filled to each size on the same stores, scanned with `ReturnConsumedCapacity: TOTAL`:\n\n")
@@ -213,17 +217,15 @@ func writeReport(o options, s summary) error {
 	}
 
 	// Go benchmarks.
-	if o.gobench != "" {
-		if raw, err := os.ReadFile(o.gobench); err == nil {
-			w("## Go benchmarks\n\n")
-			w("`go test -run '^$' -bench . -benchmem ./bench/` (the chat service's send path, assignment and sweep tick on the real embedded store, in-process, no WebSocket; `dynamodb-req/op`, `wcu/op` and `rcu/op` are the store's own counts and its reported ConsumedCapacity):\n\n```\n")
-			for _, l := range strings.Split(string(raw), "\n") {
-				if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "goos") || strings.HasPrefix(l, "goarch") || strings.HasPrefix(l, "cpu") || strings.HasPrefix(l, "pkg") {
-					w("%s\n", l)
-				}
+	if gobench != "" {
+		w("## Go benchmarks\n\n")
+		w("`go test -run '^$' -bench . -benchmem ./bench/` (the chat service's send path, assignment and sweep tick on the real embedded store, in-process, no WebSocket; `dynamodb-req/op`, `wcu/op` and `rcu/op` are the store's own counts and its reported ConsumedCapacity):\n\n```\n")
+		for _, l := range strings.Split(gobench, "\n") {
+			if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "goos") || strings.HasPrefix(l, "goarch") || strings.HasPrefix(l, "cpu") || strings.HasPrefix(l, "pkg") {
+				w("%s\n", l)
 			}
-			w("```\n\n")
 		}
+		w("```\n\n")
 	}
 	if top, err := os.ReadFile(filepath.Join(o.out, "cpu-top.txt")); err == nil {
 		w("## Where the CPU and the waiting go\n\n")
